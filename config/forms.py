@@ -1,0 +1,69 @@
+"""One way to render form fields in GOV.UK Design System markup.
+
+Forms subclass GovukForm or GovukModelForm; each field renders through
+templates/govuk/field.html and the page shows templates/govuk/error_summary.html.
+"""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms.boundfield import BoundField
+from django.forms.widgets import Input
+
+# Widget class → (GOV.UK class for the control, modifier added when the field has errors).
+_CONTROL_CLASSES = {
+    forms.Textarea: ("govuk-textarea", "govuk-textarea--error"),
+    forms.Select: ("govuk-select", "govuk-select--error"),
+    forms.RadioSelect: ("govuk-radios__input", ""),
+    forms.CheckboxSelectMultiple: ("govuk-checkboxes__input", ""),
+    forms.CheckboxInput: ("govuk-checkboxes__input", ""),
+    Input: ("govuk-input", "govuk-input--error"),
+}
+
+
+def govuk_control_classes(widget: forms.Widget, *, has_errors: bool) -> str:
+    for widget_class, (base, error_modifier) in _CONTROL_CLASSES.items():
+        if isinstance(widget, widget_class):
+            return f"{base} {error_modifier}".strip() if has_errors else base
+    return ""
+
+
+class GovukBoundField(BoundField):
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        classes = govuk_control_classes(widget, has_errors=bool(self.errors))
+        existing = widget.attrs.get("class", "")
+        attrs["class"] = f"{classes} {existing}".strip()
+        return attrs
+
+    @property
+    def govuk_kind(self) -> str:
+        """Which GOV.UK pattern the field template uses for this field."""
+        widget = self.field.widget
+        if isinstance(widget, forms.RadioSelect):
+            return "radios"
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            return "checkboxes"
+        if isinstance(widget, forms.CheckboxInput):
+            return "checkbox"
+        return "control"
+
+    def as_field_group(self):
+        return self.render(template_name="govuk/field.html")
+
+
+class GovukFormMixin:
+    bound_field_class = GovukBoundField
+    template_name = "govuk/form.html"
+
+
+class GovukForm(GovukFormMixin, forms.Form):
+    pass
+
+
+class GovukModelForm(GovukFormMixin, forms.ModelForm):
+    pass
+
+
+class GovukAuthenticationForm(GovukFormMixin, AuthenticationForm):
+    pass

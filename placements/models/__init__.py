@@ -1,0 +1,38 @@
+from placements.models.budgets import (
+    BudgetAdjustment,
+    BudgetLine,
+    BudgetLineRule,
+    BudgetPositionSnapshot,
+    FinancialYear,
+    WeeklyCostLedgerRow,
+)
+from placements.models.children import Child
+from placements.models.placements import Contribution, Placement, PlacementCost, UnmetDemand
+from placements.models.referrals import (
+    ALLOWED_TRANSITIONS,
+    Referral,
+    ReferralRisk,
+    ReferralSourcingRequest,
+    ReferralStatus,
+    ReferralStatusChange,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "BudgetAdjustment",
+    "BudgetLine",
+    "BudgetLineRule",
+    "BudgetPositionSnapshot",
+    "Child",
+    "Contribution",
+    "FinancialYear",
+    "Placement",
+    "PlacementCost",
+    "Referral",
+    "ReferralRisk",
+    "ReferralSourcingRequest",
+    "ReferralStatus",
+    "ReferralStatusChange",
+    "UnmetDemand",
+    "WeeklyCostLedgerRow",
+]
