@@ -1,0 +1,104 @@
+"""The access helpers decide who sees which children, referrals and placements.
+Every role is checked, in and out of its team."""
+
+import pytest
+
+from accounts.roles import Role
+from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
+from placements.models import ReferralStatus
+from tests.factories import ChildFactory, PlacementFactory, ReferralFactory, UserFactory
+
+ALL_ROLES = list(Role)
+EVERYONE_BUT_TEAM_AND_FINANCE = [
+    Role.PANEL_CHAIR,
+    Role.PANEL_MEMBER,
+    Role.DIRECTOR,
+    Role.COMMISSIONING_OFFICER,
+    Role.ADMINISTRATOR,
+]
+
+
+@pytest.fixture
+def casework(north, south):
+    """A child in each team, each with a draft and a submitted referral and a placement."""
+    rows = {}
+    for team in (north, south):
+        child = ChildFactory(team=team)
+        rows[team.code] = {
+            "child": child,
+            "draft": ReferralFactory(child=child, status=ReferralStatus.DRAFT),
+            "submitted": ReferralFactory(child=child, status=ReferralStatus.SUBMITTED),
+            "placement": PlacementFactory(child=child),
+        }
+    return rows
+
+
+def _ids(queryset):
+    return set(queryset.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("role", [Role.SOCIAL_WORKER, Role.TEAM_MANAGER])
+def test_team_roles_see_only_their_own_teams_casework(personas, casework, role):
+    user, north, south = personas[role], casework["north"], casework["south"]
+    assert _ids(children_visible_to(user)) == {north["child"].pk}
+    assert _ids(referrals_visible_to(user)) == {north["draft"].pk, north["submitted"].pk}
+    assert _ids(placements_visible_to(user)) == {north["placement"].pk}
+    assert south["child"].pk not in _ids(children_visible_to(user))
+
+
+@pytest.mark.parametrize("role", EVERYONE_BUT_TEAM_AND_FINANCE)
+def test_panel_director_commissioning_and_admin_see_every_child(personas, casework, role):
+    every_child = {rows["child"].pk for rows in casework.values()}
+    assert _ids(children_visible_to(personas[role])) == every_child
+
+
+@pytest.mark.parametrize(
+    "role", [Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.DIRECTOR, Role.COMMISSIONING_OFFICER]
+)
+def test_drafts_stay_with_their_team(personas, casework, role):
+    submitted = {rows["submitted"].pk for rows in casework.values()}
+    assert _ids(referrals_visible_to(personas[role])) == submitted
+
+
+def test_administrator_sees_every_referral(personas, casework):
+    every = {rows[kind].pk for rows in casework.values() for kind in ("draft", "submitted")}
+    assert _ids(referrals_visible_to(personas[Role.ADMINISTRATOR])) == every
+
+
+def test_finance_sees_placements_but_not_children_or_referrals(personas, casework):
+    finance = personas[Role.FINANCE_MANAGER]
+    assert _ids(placements_visible_to(finance)) == {
+        rows["placement"].pk for rows in casework.values()
+    }
+    assert not children_visible_to(finance).exists()
+    assert not referrals_visible_to(finance).exists()
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_every_role_sees_some_placements(personas, casework, role):
+    assert placements_visible_to(personas[role]).exists()
+
+
+def test_a_user_with_no_role_sees_nothing(north, casework):
+    nobody = UserFactory(team=north)
+    assert not children_visible_to(nobody).exists()
+    assert not referrals_visible_to(nobody).exists()
+    assert not placements_visible_to(nobody).exists()
+
+
+def test_a_social_worker_without_a_team_sees_nothing(casework):
+    drifting = UserFactory(roles=[Role.SOCIAL_WORKER], team=None)
+    assert not children_visible_to(drifting).exists()
+    assert not referrals_visible_to(drifting).exists()
+
+
+def test_a_team_manager_who_also_sits_on_panel_sees_own_drafts_and_all_submitted(north, casework):
+    user = UserFactory(roles=[Role.TEAM_MANAGER, Role.PANEL_MEMBER], team=north)
+    expected = {casework["north"]["draft"].pk} | {r["submitted"].pk for r in casework.values()}
+    assert _ids(referrals_visible_to(user)) == expected
+
+
+def test_superuser_sees_everything(casework):
+    root = UserFactory(is_superuser=True)
+    assert children_visible_to(root).count() == 2
+    assert referrals_visible_to(root).count() == 4
