@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 
 from config import views
 from config.forms import GovukAuthenticationForm
@@ -18,4 +19,6 @@ urlpatterns = [
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The API's OpenAPI schema; endpoints arrive with the workflow issues under /api/v1/.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

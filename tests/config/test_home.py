@@ -159,3 +159,11 @@ def test_sign_in_then_sign_out(client, personas):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_api_schema_needs_sign_in(client, personas):
+    assert client.get(reverse("api-schema")).status_code == 403
+    client.force_login(personas[Role.COMMISSIONING_OFFICER])
+    response = client.get(reverse("api-schema"))
+    assert response.status_code == 200
+    assert b"Placement commissioning API" in response.content
