@@ -10,11 +10,13 @@ from django.forms.boundfield import BoundField
 from django.forms.widgets import Input
 
 # Widget class → (GOV.UK class for the control, modifier added when the field has errors).
+# First match wins, so subclasses come before their parents (CheckboxSelectMultiple is a
+# RadioSelect in Django).
 _CONTROL_CLASSES = {
     forms.Textarea: ("govuk-textarea", "govuk-textarea--error"),
-    forms.Select: ("govuk-select", "govuk-select--error"),
-    forms.RadioSelect: ("govuk-radios__input", ""),
     forms.CheckboxSelectMultiple: ("govuk-checkboxes__input", ""),
+    forms.RadioSelect: ("govuk-radios__input", ""),
+    forms.Select: ("govuk-select", "govuk-select--error"),
     forms.CheckboxInput: ("govuk-checkboxes__input", ""),
     Input: ("govuk-input", "govuk-input--error"),
 }
@@ -40,10 +42,10 @@ class GovukBoundField(BoundField):
     def govuk_kind(self) -> str:
         """Which GOV.UK pattern the field template uses for this field."""
         widget = self.field.widget
-        if isinstance(widget, forms.RadioSelect):
-            return "radios"
         if isinstance(widget, forms.CheckboxSelectMultiple):
             return "checkboxes"
+        if isinstance(widget, forms.RadioSelect):
+            return "radios"
         if isinstance(widget, forms.CheckboxInput):
             return "checkbox"
         return "control"
