@@ -167,9 +167,16 @@ class FrameworkMembership(models.Model):
     class Meta:
         constraints = [
             ends_after_start("start_date", "end_date", "framework_membership_dates"),
+            # Two constraints because a unique constraint treats empty lots as distinct.
             models.UniqueConstraint(
                 fields=["framework", "lot", "provider", "start_date"],
+                condition=Q(lot__isnull=False),
                 name="framework_membership_once",
+            ),
+            models.UniqueConstraint(
+                fields=["framework", "provider", "start_date"],
+                condition=Q(lot__isnull=True),
+                name="framework_membership_once_without_lot",
             ),
         ]
 

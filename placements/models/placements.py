@@ -56,7 +56,9 @@ class Placement(models.Model):
     class Meta:
         ordering = ["-start_date", "pk"]
         constraints = [
-            ends_after_start("start_date", "end_date", "placement_end_not_before_start"),
+            # Strictly after: a placement occupies at least one night, so that the overlap
+            # exclusion constraint (half-open ranges) sees every placement.
+            ends_after_start("start_date", "end_date", "placement_end_after_start", strictly=True),
             ends_after_start("start_date", "planned_end_date", "placement_planned_end_not_before_start"),
             non_negative("distance_from_home_miles", "placement_distance_non_negative"),
             models.UniqueConstraint(
