@@ -3,20 +3,32 @@ from django.urls import reverse
 
 from accounts.roles import Role, roles_of
 
+R = Role
+# (label, url name, roles that see the link); the pages themselves check access again.
+NAVIGATION = [
+    ("Home", "home", set(Role)),
+    ("Children", "child-list", set(Role) - {R.FINANCE_MANAGER}),
+    ("Referrals", "referral-list", set(Role) - {R.FINANCE_MANAGER}),
+    ("Panel meetings", "meeting-list", {R.PANEL_CHAIR, R.PANEL_MEMBER, R.DIRECTOR, R.ADMINISTRATOR}),
+    ("Approvals", "director-queue", {R.DIRECTOR, R.ADMINISTRATOR}),
+    ("Administration", "admin:index", {R.ADMINISTRATOR}),
+]
+
 
 def navigation(request):
     """Service navigation items for the signed-in user's roles."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation_items": [], "council_name": settings.COUNCIL_NAME}
-    items = [{"text": "Home", "href": reverse("home")}]
-    if Role.ADMINISTRATOR in roles_of(user) or user.is_superuser:
-        items.append({"text": "Administration", "href": reverse("admin:index")})
-    current = request.path
-    for item in items:
-        item["active"] = item["href"] == current
+    roles = roles_of(user)
+    items = []
+    for text, url_name, allowed in NAVIGATION:
+        if user.is_superuser or roles & allowed:
+            href = reverse(url_name)
+            active = request.path == href if href == "/" else request.path.startswith(href)
+            items.append({"text": text, "href": href, "active": active})
     return {
         "navigation_items": items,
-        "user_roles": sorted(role.label for role in roles_of(user)),
+        "user_roles": sorted(role.label for role in roles),
         "council_name": settings.COUNCIL_NAME,
     }

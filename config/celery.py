@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -17,7 +18,13 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
 )
-# Static schedule, edited in code review rather than in a database. Later issues add the
-# weekly rollups (Monday 06:00 Europe/London) and the panel-meeting builder here.
-app.conf.beat_schedule = {}
+# Static schedule, edited in code review rather than in a database. Times are in the
+# council's time zone (CELERY_TIMEZONE).
+app.conf.beat_schedule = {
+    # Each panel's next meeting, a week ahead, with endorsed referrals and due reviews.
+    "schedule-next-panel-meetings": {
+        "task": "panels.tasks.schedule_next_meetings",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
 app.autodiscover_tasks()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config import views
@@ -18,6 +18,8 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("placements.urls")),
+    path("", include("panels.urls")),
     path("admin/", admin.site.urls),
     # The API's OpenAPI schema; endpoints arrive with the workflow issues under /api/v1/.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -128,6 +128,14 @@ class Decision(models.Model):
     rationale = models.TextField()
     conditions = models.TextField(blank=True)
     review_date = models.DateField(null=True, blank=True)
+    estimated_weekly_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="What the approved placement is expected to cost a week, if known.",
+    )
+    out_of_area = models.BooleanField(
+        "Outside the council's area", default=False,
+        help_text="The placement approved may be outside the council's area.",
+    )
     chaired_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -148,6 +156,10 @@ class Decision(models.Model):
                 name="decision_one_per_agenda_item",
             ),
             models.CheckConstraint(condition=~Q(rationale=""), name="decision_has_rationale"),
+            models.CheckConstraint(
+                condition=Q(estimated_weekly_cost__isnull=True) | Q(estimated_weekly_cost__gte=0),
+                name="decision_cost_non_negative",
+            ),
         ]
 
 

@@ -1,10 +1,12 @@
 import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.roles import Role, has_role
 from panels.access import meetings_visible_to
-from panels.models import DirectorApproval, PanelMeeting
+from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
+from placements.models import Placement, Referral, ReferralStatus
+from placements.selectors import with_net_weekly_cost
 
 
 def upcoming_meetings(*, user, today: datetime.date, chaired_only=False) -> QuerySet[PanelMeeting]:
@@ -17,6 +19,50 @@ def upcoming_meetings(*, user, today: datetime.date, chaired_only=False) -> Quer
         meetings.select_related("panel", "chair")
         .annotate(item_count=Count("items", distinct=True))
         .order_by("date", "panel__name")
+    )
+
+
+def meetings_for_list(*, user) -> QuerySet[PanelMeeting]:
+    return (
+        meetings_visible_to(user)
+        .select_related("panel", "chair")
+        .annotate(item_count=Count("items", distinct=True))
+        .order_by("-date", "panel__name")
+    )
+
+
+def agenda(*, meeting: PanelMeeting) -> list[AgendaItem]:
+    """The meeting's items with their subject and decisions, in a fixed number of queries."""
+    items = (
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("referral", "referral__child", "placement", "placement__child",
+                        "placement__service", "placement__service__provider")
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by")
+                     .order_by("decided_at", "pk"))
+        )
+        .order_by("position", "pk")
+    )
+    return list(items)
+
+
+def agenda_with_costs(*, meeting: PanelMeeting) -> list[AgendaItem]:
+    """The agenda, each high-cost item carrying its placement's net weekly cost on the
+    meeting day (one extra query, whatever the number of items)."""
+    items = agenda(meeting=meeting)
+    ids = [item.placement_id for item in items if item.placement_id]
+    rows = with_net_weekly_cost(Placement.objects.filter(pk__in=ids), on=meeting.date) if ids else []
+    costs = {row.pk: row.net_weekly_cost for row in rows}
+    for item in items:
+        item.net_weekly_cost = costs.get(item.placement_id)
+    return items
+
+
+def referrals_ready_for_panel() -> QuerySet[Referral]:
+    return (
+        Referral.objects.filter(status=ReferralStatus.ENDORSED)
+        .select_related("child")
+        .order_by("updated_at", "pk")
     )
 
 

@@ -2,10 +2,34 @@
 
 import datetime
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery
+from decimal import Decimal
 
+import django_filters
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import Team
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
-from placements.models import BudgetLine, Child, Placement, PlacementCost, Referral, ReferralStatus
+from placements.models import (
+    BudgetLine,
+    Child,
+    Contribution,
+    Placement,
+    PlacementCost,
+    Referral,
+    ReferralStatus,
+)
 
 S = ReferralStatus
 SOURCING_QUEUE_STATUSES = (S.READY_FOR_SOURCING, S.SOURCING, S.OPTIONS_READY, S.PROVIDER_CHOSEN)
@@ -56,6 +80,48 @@ def current_weekly_cost(day: datetime.date) -> Subquery:
     )
 
 
+MONEY_FIELD = DecimalField(max_digits=12, decimal_places=2)
+ZERO = Value(Decimal("0"), output_field=MONEY_FIELD)
+
+
+def _contribution_total(day: datetime.date, field: str) -> Coalesce:
+    in_force = Contribution.objects.filter(placement=OuterRef("pk"), start_date__lte=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=day)
+    )
+    total = in_force.values("placement").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY_FIELD), ZERO, output_field=MONEY_FIELD)
+
+
+def with_net_weekly_cost(placements: QuerySet[Placement], *, on: datetime.date):
+    """Annotate gross weekly cost, contributions and net cost to the council on a day.
+    Net = gross − fixed contributions − gross × percentage contributions / 100."""
+    return placements.annotate(
+        weekly_cost=current_weekly_cost(on),
+        fixed_contributions=_contribution_total(on, "weekly_amount"),
+        percentage_contributions=_contribution_total(on, "percentage"),
+    ).annotate(
+        net_weekly_cost=ExpressionWrapper(
+            F("weekly_cost")
+            - F("fixed_contributions")
+            - F("weekly_cost") * F("percentage_contributions") / Value(Decimal("100")),
+            output_field=MONEY_FIELD,
+        )
+    )
+
+
+def costliest_active_placements_by_net_cost(*, on: datetime.date, limit: int):
+    """The whole authority's most expensive running placements, for the high-cost review
+    (a system read: the panel sees every placement)."""
+    running = Placement.objects.filter(start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=on)
+    )
+    return (
+        with_net_weekly_cost(running, on=on)
+        .filter(weekly_cost__isnull=False)
+        .order_by("-net_weekly_cost", "pk")[:limit]
+    )
+
+
 def active_placements(*, user, on: datetime.date) -> QuerySet[Placement]:
     return placements_visible_to(user).filter(start_date__lte=on).filter(
         Q(end_date__isnull=True) | Q(end_date__gt=on)
@@ -79,3 +145,31 @@ def budget_lines_for_year(*, start_year: int) -> QuerySet[BudgetLine]:
         .annotate(rule_count=Count("rules"))
         .order_by("name")
     )
+
+
+class ReferralFilter(django_filters.FilterSet):
+    """Filters for the referral list page and /api/v1/referrals/."""
+
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
+    team = django_filters.ModelChoiceFilter(
+        field_name="child__team", queryset=Team.objects.all(), label="Team"
+    )
+    child = django_filters.NumberFilter(field_name="child_id", label="Child ID")
+    is_emergency = django_filters.BooleanFilter(label="Emergency")
+    created_after = django_filters.DateFilter(field_name="created_at__date", lookup_expr="gte")
+    created_before = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
+    wanted_from = django_filters.DateFilter(field_name="wanted_start_date", lookup_expr="gte")
+    wanted_to = django_filters.DateFilter(field_name="wanted_start_date", lookup_expr="lte")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("updated_at", "updated"),
+            ("created_at", "created"),
+            ("wanted_start_date", "wanted"),
+            ("status", "status"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["status", "team", "child", "is_emergency"]

@@ -110,6 +110,13 @@ STORAGES = {
 }
 
 SERVICE_NAME = "Find a placement"
+# Links in e-mails point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Workflow rules a council may tune.
+EMERGENCY_REVIEW_DAYS = env_int("EMERGENCY_REVIEW_DAYS", 7, minimum=1)
+DIRECTOR_APPROVAL_WEEKLY_THRESHOLD = env_int("DIRECTOR_APPROVAL_WEEKLY_THRESHOLD", 4000, minimum=0)
+HIGH_COST_REVIEW_COUNT = env_int("HIGH_COST_REVIEW_COUNT", 27, minimum=1)
 COUNCIL_NAME = env_str("COUNCIL_NAME", "Demoshire County Council")
 # Demo users with a printed password must never reach a real council's database.
 DEMO_DATA_ALLOWED = False

@@ -145,7 +145,14 @@ class ReferralStatusChange(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when a scheduled task made the change (e.g. listing for panel).",
+    )
     at = models.DateTimeField()
     reason = models.TextField(blank=True)
 

@@ -1,0 +1,254 @@
+"""Every change to a referral's state. Each public function checks the actor's
+permission, enforces ALLOWED_TRANSITIONS on a locked row, writes the timeline row and
+tells whoever acts next, all in one transaction. Pages and the API call these."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
+from accounts.roles import Role, has_role
+from placements.access import referrals_visible_to
+from placements.models import (
+    ALLOWED_TRANSITIONS,
+    Child,
+    Referral,
+    ReferralRisk,
+    ReferralStatus,
+    ReferralStatusChange,
+)
+from placements.notifications import notify_next_actors
+from providers.reference import Urgency
+
+S = ReferralStatus
+EDITABLE_STATUSES = frozenset({S.DRAFT, S.RETURNED})
+
+
+# --- Permission helpers --------------------------------------------------------------
+
+
+def _require_team_role(*, by, child: Child, roles: tuple[Role, ...], action: str) -> None:
+    in_team = by.team_id is not None and by.team_id == child.team_id
+    if not (by.is_superuser or (has_role(by, *roles) and in_team)):
+        raise ActionNotPermitted(f"Only the child's team can {action} this referral.")
+
+
+def _require_role(*, by, roles: tuple[Role, ...], action: str) -> None:
+    if not (by.is_superuser or has_role(by, *roles)):
+        names = " or ".join(role.label.lower() for role in roles)
+        raise ActionNotPermitted(f"Only a {names} can {action} a referral.")
+
+
+# --- The one place a status changes -----------------------------------------------------
+
+
+def _lock(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().select_related("child").get(pk=referral.pk)
+
+
+def _move(referral: Referral, *, to: str, by, reason: str = "") -> Referral:
+    """Move a locked referral to `to` if the table allows it, and record who, when, why."""
+    if to not in ALLOWED_TRANSITIONS[referral.status]:
+        allowed = sorted(ALLOWED_TRANSITIONS[referral.status])
+        raise TransitionNotAllowed(
+            f"A referral that is '{referral.get_status_display()}' cannot become "
+            f"'{S(to).label}'.",
+            current=referral.status,
+            allowed=allowed,
+        )
+    from_status = referral.status
+    referral.status = to
+    referral.save(update_fields=["status", "retrospective_review_due", "updated_at"])
+    ReferralStatusChange.objects.create(
+        referral=referral, from_status=from_status, to_status=to, by=by,
+        at=timezone.now(), reason=reason,
+    )
+    notify_next_actors(referral=referral, status=to)
+    return referral
+
+
+def _require_reason(reason: str, *, action: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(f"Enter a reason to {action} the referral.", field="reason")
+    return reason
+
+
+# --- Drafting ---------------------------------------------------------------------------
+
+REFERRAL_FIELDS = frozenset(
+    f.name
+    for f in Referral._meta.get_fields()
+    if f.concrete
+    and not f.many_to_many
+    and f.name
+    not in {"id", "child", "status", "created_by", "created_at", "updated_at",
+            "retrospective_review_due"}
+)
+
+
+def _apply_fields(referral: Referral, *, fields: dict, siblings, risks) -> None:
+    unknown = set(fields) - REFERRAL_FIELDS
+    if unknown:
+        raise InvalidInput(f"Unknown referral fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(referral, name, value)
+    if referral.is_emergency:
+        referral.urgency = Urgency.TODAY
+    referral.save()
+    if siblings is not None:
+        if any(sibling.pk == referral.child_id for sibling in siblings):
+            raise InvalidInput("A child cannot be their own sibling.", field="siblings")
+        referral.siblings.set(siblings)
+    if risks is not None:
+        referral.risks.all().delete()
+        ReferralRisk.objects.bulk_create(
+            ReferralRisk(referral=referral, risk=risk, details=details)
+            for risk, details in risks.items()
+        )
+
+
+@transaction.atomic
+def referral_create(*, child: Child, by, fields: dict, siblings=None, risks=None) -> Referral:
+    """Start a draft referral. `risks` maps Risk codes to details."""
+    _require_team_role(
+        by=by, child=child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER), action="create"
+    )
+    referral = Referral(child=child, created_by=by)
+    _apply_fields(referral, fields=fields, siblings=siblings, risks=risks)
+    ReferralStatusChange.objects.create(
+        referral=referral, from_status="", to_status=S.DRAFT, by=by, at=timezone.now(),
+        reason="Referral started",
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, by, fields: dict, siblings=None, risks=None) -> Referral:
+    referral = _lock(referral)
+    _require_team_role(
+        by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER), action="edit"
+    )
+    if referral.status not in EDITABLE_STATUSES:
+        raise TransitionNotAllowed(
+            f"A referral that is '{referral.get_status_display()}' cannot be edited.",
+            current=referral.status,
+            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
+        )
+    _apply_fields(referral, fields=fields, siblings=siblings, risks=risks)
+    return referral
+
+
+# --- Transitions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_submit(*, referral: Referral, by, today: datetime.date | None = None) -> Referral:
+    """Send for endorsement; an emergency goes straight to sourcing and is booked for a
+    retrospective panel review."""
+    referral = _lock(referral)
+    _require_team_role(
+        by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER), action="submit"
+    )
+    referral = _move(referral, to=S.SUBMITTED, by=by)
+    if referral.is_emergency:
+        today = today or timezone.localdate()
+        referral.retrospective_review_due = today + datetime.timedelta(
+            days=settings.EMERGENCY_REVIEW_DAYS
+        )
+        referral = _move(
+            referral,
+            to=S.READY_FOR_SOURCING,
+            by=by,
+            reason="Emergency: straight to sourcing; retrospective panel review due "
+            f"{referral.retrospective_review_due:%d %B %Y}.",
+        )
+    return referral
+
+
+@transaction.atomic
+def referral_endorse(*, referral: Referral, by, reason: str = "") -> Referral:
+    referral = _lock(referral)
+    _require_team_role(by=by, child=referral.child, roles=(Role.TEAM_MANAGER,), action="endorse")
+    return _move(referral, to=S.ENDORSED, by=by, reason=reason.strip())
+
+
+@transaction.atomic
+def referral_return(*, referral: Referral, by, reason: str) -> Referral:
+    """The team manager sends a submitted referral back to the social worker."""
+    reason = _require_reason(reason, action="return")
+    referral = _lock(referral)
+    _require_team_role(by=by, child=referral.child, roles=(Role.TEAM_MANAGER,), action="return")
+    if referral.status != S.SUBMITTED:
+        # Panel returns go through referral_record_panel_outcome.
+        raise TransitionNotAllowed(
+            "Only a referral awaiting endorsement can be returned by its team manager.",
+            current=referral.status,
+            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
+        )
+    return _move(referral, to=S.RETURNED, by=by, reason=reason)
+
+
+@transaction.atomic
+def referral_withdraw(*, referral: Referral, by, reason: str) -> Referral:
+    reason = _require_reason(reason, action="withdraw")
+    referral = _lock(referral)
+    if not has_role(by, Role.ADMINISTRATOR):
+        _require_team_role(
+            by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
+            action="withdraw",
+        )
+    return _move(referral, to=S.WITHDRAWN, by=by, reason=reason)
+
+
+# --- Moves made by panels and the Director (called from panels.services) ---------------
+
+
+@transaction.atomic
+def referral_mark_listed(*, referral: Referral, by=None, reason: str = "") -> Referral:
+    """Listed on a meeting's agenda; `by` is None when the scheduled agenda builder did it."""
+    referral = _lock(referral)
+    if by is not None:
+        _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="list")
+    return _move(referral, to=S.LISTED, by=by, reason=reason)
+
+
+@transaction.atomic
+def referral_unlist(*, referral: Referral, by, reason: str = "") -> Referral:
+    referral = _lock(referral)
+    _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="take off the agenda")
+    if referral.status != S.LISTED:
+        raise TransitionNotAllowed(
+            "Only a listed referral can be taken off an agenda.",
+            current=referral.status,
+            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
+        )
+    return _move(referral, to=S.ENDORSED, by=by, reason=reason or "Taken off the agenda")
+
+
+@transaction.atomic
+def referral_record_panel_outcome(*, referral: Referral, by, to: str, reason: str) -> Referral:
+    referral = _lock(referral)
+    _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="decide")
+    if referral.status != S.LISTED:
+        raise TransitionNotAllowed(
+            "Only a referral listed for panel can be decided.",
+            current=referral.status,
+            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
+        )
+    return _move(referral, to=to, by=by, reason=reason)
+
+
+@transaction.atomic
+def referral_record_director_outcome(*, referral: Referral, by, approved: bool, reason: str) -> Referral:
+    referral = _lock(referral)
+    _require_role(by=by, roles=(Role.DIRECTOR,), action="approve or refuse")
+    to = S.READY_FOR_SOURCING if approved else S.DECLINED
+    return _move(referral, to=to, by=by, reason=reason)
+
+
+def referral_for(*, user, pk: int) -> Referral:
+    """The referral if the user may see it (Referral.DoesNotExist otherwise → 404)."""
+    return referrals_visible_to(user).select_related("child", "child__team").get(pk=pk)

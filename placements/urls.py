@@ -1,0 +1,14 @@
+from django.urls import path
+
+from placements import views
+
+urlpatterns = [
+    path("children/", views.child_list, name="child-list"),
+    path("children/<int:pk>/", views.child_detail, name="child-detail"),
+    path("children/<int:child_pk>/refer/", views.referral_create, name="referral-create"),
+    path("referrals/", views.referral_list, name="referral-list"),
+    path("referrals/<int:pk>/", views.referral_detail, name="referral-detail"),
+    path("referrals/<int:pk>/edit/<slug:section>/", views.referral_edit, name="referral-edit"),
+    path("referrals/<int:pk>/check/", views.referral_check, name="referral-check"),
+    path("referrals/<int:pk>/<slug:action>/", views.referral_action, name="referral-action"),
+]
