@@ -10,10 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.s
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY config ./config
-COPY accounts ./accounts
+COPY core ./core
 COPY providers ./providers
 COPY placements ./placements
 COPY panels ./panels
+COPY demo ./demo
 RUN pip install --no-cache-dir .
 COPY . .
 COPY --from=frontend /app/node_modules ./node_modules

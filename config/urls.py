@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config import views
-from config.forms import GovukAuthenticationForm
+from core.forms import GovukAuthenticationForm
 
 admin.site.site_header = "Find a placement: administration"
 

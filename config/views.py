@@ -7,8 +7,8 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Team
-from accounts.roles import Role, roles_of
+from core.models import Team
+from core.roles import Role, roles_of
 from panels.selectors import pending_director_approvals, upcoming_meetings
 from placements import selectors as placement_selectors
 from providers.reference import financial_year_label, financial_year_start

@@ -3,7 +3,7 @@ meetings; the Director and administrators see all."""
 
 from django.db.models import Q, QuerySet
 
-from accounts.roles import Role, roles_of
+from core.roles import Role, roles_of
 from panels.models import PanelMeeting
 
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from config.forms import GovukForm
+from core.forms import GovukForm
 from panels.models import AgendaItem, Decision
 from panels.services import OUTCOMES_BY_KIND
 from placements.forms import DateInput

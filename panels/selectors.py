@@ -2,7 +2,7 @@ import datetime
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from accounts.roles import Role, has_role
+from core.roles import Role, has_role
 from panels.access import meetings_visible_to
 from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
 from placements.models import Placement, Referral, ReferralStatus

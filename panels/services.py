@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.errors import ActionNotPermitted, Conflict, InvalidInput, TransitionNotAllowed
-from accounts.roles import Role, has_role
+from core.errors import ActionNotPermitted, Conflict, InvalidInput, TransitionNotAllowed
+from core.roles import Role, has_role
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from placements import selectors as placement_selectors
 from placements.models import Referral, ReferralStatus

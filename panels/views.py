@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.errors import DomainError, InvalidInput
-from accounts.roles import Role, has_role
+from core.errors import DomainError, InvalidInput
+from core.roles import Role, has_role
 from panels import selectors, services
 from panels.access import meetings_visible_to
 from panels.forms import DecisionForm, DirectorDecisionForm

@@ -8,7 +8,7 @@ their cost) but not children's records or referrals; administrators see everythi
 
 from django.db.models import QuerySet
 
-from accounts.roles import Role, roles_of
+from core.roles import Role, roles_of
 from placements.models import Child, Placement, Referral, ReferralStatus
 
 _TEAM_ROLES = {Role.SOCIAL_WORKER, Role.TEAM_MANAGER}

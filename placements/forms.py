@@ -2,7 +2,7 @@
 
 from django import forms
 
-from config.forms import GovukForm, GovukModelForm
+from core.forms import GovukForm, GovukModelForm
 from placements.models import Child, Referral
 from providers.reference import RISKS_TO_CHILD, RISKS_TO_OTHERS, PlacementType
 

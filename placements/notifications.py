@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.roles import Role
+from core.roles import Role
 from placements.models import Referral, ReferralStatus
 from placements.tasks import send_notification
 

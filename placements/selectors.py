@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import Team
+from core.models import Team
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
 from placements.models import (
     BudgetLine,

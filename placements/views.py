@@ -9,8 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from accounts.errors import DomainError, InvalidInput
-from accounts.roles import Role, has_role
+from core.errors import DomainError, InvalidInput
+from core.roles import Role, has_role
 from placements import selectors
 from placements.access import children_visible_to, referrals_visible_to
 from placements.forms import ReasonForm, ReferralNeedsForm, ReferralPlacementForm, ReferralRisksForm

@@ -7,8 +7,8 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import Team, User
-from accounts.roles import Role
+from core.models import Team, User
+from core.roles import Role
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from placements.models import (
     BudgetLine,

@@ -35,11 +35,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    # Ours, lowest layer first: accounts ← providers ← placements ← panels.
-    "accounts",
+    # Ours, lowest layer first: core ← providers ← placements ← panels ← demo.
+    "core",
     "providers",
     "placements",
     "panels",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.navigation",
+                "core.context_processors.navigation",
             ],
         },
     },
@@ -76,7 +77,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 DATABASES = {"default": env_database("DATABASE_URL", sqlite_path=DATA_DIR / "placements.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "accounts.User"
+AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

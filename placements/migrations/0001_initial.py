@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0002_roles'),
+        ('core', '0002_roles'),
         ('providers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('legal_status', models.CharField(choices=[('C1', 'C1 – Interim care order'), ('C2', 'C2 – Full care order'), ('D1', 'D1 – Freeing order granted'), ('E1', 'E1 – Placement order granted'), ('V2', 'V2 – Accommodated under section 20 (single period)'), ('V3', 'V3 – Short-term breaks (individual episodes)'), ('V4', 'V4 – Short-term breaks (agreements recorded)'), ('J1', 'J1 – Remanded to local authority or youth detention accommodation'), ('J2', 'J2 – Placed in local authority accommodation under PACE'), ('J3', 'J3 – Youth rehabilitation order with residence or fostering requirement'), ('L1', 'L1 – Under police protection'), ('L2', 'L2 – Emergency protection order'), ('L3', 'L3 – Child assessment order')], max_length=2)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('social_worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='allocated_children', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='children', to='accounts.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='children', to='core.team')),
             ],
             options={
                 'verbose_name_plural': 'children',

@@ -18,7 +18,7 @@ class Child(models.Model):
     ethnicity = models.CharField(max_length=4, choices=Ethnicity.choices, default=Ethnicity.NOBT)
     home_postcode = models.CharField(max_length=10)
     legal_status = models.CharField(max_length=2, choices=LegalStatus.choices)
-    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="children")
+    team = models.ForeignKey("core.Team", on_delete=models.PROTECT, related_name="children")
     social_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

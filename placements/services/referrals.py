@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
-from accounts.roles import Role, has_role
+from core.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
+from core.roles import Role, has_role
 from placements.access import referrals_visible_to
 from placements.models import (
     ALLOWED_TRANSITIONS,

@@ -5,7 +5,7 @@ import re
 
 from django import forms
 
-from config.forms import GovukForm
+from core.forms import GovukForm
 
 
 class ExampleForm(GovukForm):

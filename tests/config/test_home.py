@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
+from core.roles import Role
 from placements.models import ReferralStatus
 from tests.factories import (
     AgendaItemFactory,

@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.roles import Role
+from core.roles import Role
 from panels.access import meetings_visible_to
 from panels.selectors import pending_director_approvals
 from tests.factories import DirectorApprovalFactory, PanelFactory, PanelMeetingFactory, UserFactory

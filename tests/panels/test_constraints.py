@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.roles import Role
+from core.roles import Role
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from tests.factories import (
     DEMO_DAY,

@@ -3,7 +3,7 @@ Every role is checked, in and out of its team."""
 
 import pytest
 
-from accounts.roles import Role
+from core.roles import Role
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
 from placements.models import ReferralStatus
 from tests.factories import ChildFactory, PlacementFactory, ReferralFactory, UserFactory

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.roles import Role, roles_of
+from core.roles import Role, roles_of
 
 R = Role
 # (label, url name, roles that see the link); the pages themselves check access again.

@@ -16,7 +16,7 @@ class Team(models.Model):
 
 
 class User(AbstractUser):
-    """A member of staff. Roles are groups (accounts.roles.Role); team scopes casework."""
+    """A member of staff. Roles are groups (core.roles.Role); team scopes casework."""
 
     job_title = models.CharField(max_length=100, blank=True)
     team = models.ForeignKey(

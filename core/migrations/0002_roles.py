@@ -1,4 +1,4 @@
-"""Create one group per role (accounts.roles.Role). Permissions are checked by the
+"""Create one group per role (core.roles.Role). Permissions are checked by the
 services against roles, so the groups carry no Django model permissions."""
 
 from django.db import migrations
@@ -26,6 +26,6 @@ def remove_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("core", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
 
     operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Team, User
+from core.models import Team, User
 
 
 @admin.register(Team)

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('job_title', models.CharField(blank=True, max_length=100)),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('team', models.ForeignKey(blank=True, help_text="Social workers and team managers see this team's children.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='accounts.team')),
+                ('team', models.ForeignKey(blank=True, help_text="Social workers and team managers see this team's children.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='core.team')),
             ],
             options={
                 'ordering': ['last_name', 'first_name', 'username'],
