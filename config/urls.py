@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The API's OpenAPI schema; endpoints arrive with the workflow issues under /api/v1/.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include(("config.api", "api"))),
 ]
