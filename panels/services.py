@@ -103,7 +103,10 @@ def meeting_schedule_next(*, panel: Panel, today: datetime.date) -> PanelMeeting
 
 def _list_endorsed_referrals(meeting: PanelMeeting) -> None:
     position = _next_position(meeting)
-    for referral in Referral.objects.filter(status=S.ENDORSED).order_by("updated_at", "pk"):
+    # A referral deferred before the meeting is endorsed again but already on this agenda
+    # (with its decision): it waits for the following meeting.
+    endorsed = Referral.objects.filter(status=S.ENDORSED).exclude(agenda_items__meeting=meeting)
+    for referral in endorsed.order_by("updated_at", "pk"):
         referral_services.referral_mark_listed(
             referral=referral, by=None, reason=f"Listed for {meeting}"
         )
@@ -171,7 +174,8 @@ def agenda_item_remove(*, item: AgendaItem, by, reason: str = "") -> None:
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if item.decisions.exists():
         raise Conflict("This item has a decision and cannot be taken off the agenda.")
-    if item.kind == AgendaItem.Kind.REFERRAL:
+    # A referral withdrawn while listed has nowhere to go back to; its item just goes.
+    if item.kind == AgendaItem.Kind.REFERRAL and item.referral.status != S.WITHDRAWN:
         referral_services.referral_unlist(referral=item.referral, by=by, reason=reason)
     item.delete()
 

@@ -84,10 +84,14 @@ def child_detail(request, pk):
     return render(
         request,
         "placements/child_detail.html",
-        {"child": child, "referrals": referrals,
-         "can_refer": has_role(request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
-         and request.user.team_id == child.team_id},
+        {"child": child, "referrals": referrals, "can_refer": _can_refer(request.user, child)},
     )
+
+
+def _can_refer(user, child) -> bool:
+    """Whether to offer the referral form; the service decides again on submit."""
+    in_team = user.team_id is not None and user.team_id == child.team_id
+    return user.is_superuser or (has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and in_team)
 
 
 # --- Writing a referral ----------------------------------------------------------------
@@ -103,6 +107,8 @@ def _next_url(referral: Referral, section: str) -> str:
 @login_required
 def referral_create(request, child_pk):
     child = get_object_or_404(children_visible_to(request.user), pk=child_pk)
+    if not _can_refer(request.user, child):
+        raise Http404("No such child on your caseload")  # a form that could only fail
     form = ReferralPlacementForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "siblings"}

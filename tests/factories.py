@@ -262,3 +262,29 @@ class DirectorApprovalFactory(factory.django.DjangoModelFactory):
     referral = factory.SubFactory(ReferralFactory, status=ReferralStatus.AWAITING_DIRECTOR)
     is_external = True
     requested_at = factory.LazyFunction(timezone.now)
+
+
+# --- Lifecycle states -------------------------------------------------------------------
+# Helpers that build objects already where the workflow would have left them, so a test
+# can start from any state without walking the whole journey.
+
+
+def referral_in(status, *, team=None, **kwargs) -> Referral:
+    """A referral already in `status`; `team` puts its child on that team's caseload."""
+    if team is not None:
+        kwargs.setdefault("child", ChildFactory(team=team))
+    return ReferralFactory(status=status, **kwargs)
+
+
+def emergency_referral_in(status, *, review_due=DEMO_DAY, **kwargs) -> Referral:
+    """An emergency referral already past submission, its retrospective review due."""
+    return referral_in(
+        status, is_emergency=True, urgency=Urgency.TODAY, retrospective_review_due=review_due,
+        **kwargs,
+    )
+
+
+def listed_item(meeting, **referral_kwargs) -> AgendaItem:
+    """A referral listed on `meeting`'s agenda, as the agenda builder leaves it."""
+    referral = referral_in(ReferralStatus.LISTED, **referral_kwargs)
+    return AgendaItemFactory(meeting=meeting, referral=referral)

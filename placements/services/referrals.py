@@ -24,6 +24,11 @@ from providers.reference import Urgency
 
 S = ReferralStatus
 EDITABLE_STATUSES = frozenset({S.DRAFT, S.RETURNED})
+# Where a panel decision can send a listed referral: approved (perhaps via the Director),
+# declined, returned for more work, or deferred (endorsed again).
+PANEL_OUTCOME_STATUSES = frozenset(
+    {S.READY_FOR_SOURCING, S.AWAITING_DIRECTOR, S.DECLINED, S.RETURNED, S.ENDORSED}
+)
 
 
 # --- Permission helpers --------------------------------------------------------------
@@ -48,8 +53,10 @@ def _lock(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().select_related("child").get(pk=referral.pk)
 
 
-def _move(referral: Referral, *, to: str, by, reason: str = "") -> Referral:
-    """Move a locked referral to `to` if the table allows it, and record who, when, why."""
+def _move(referral: Referral, *, to: str, by, reason: str = "", notify: bool = True) -> Referral:
+    """Move a locked referral to `to` if the table allows it, and record who, when, why.
+    `notify=False` for a hop that nobody acts on (an emergency passing through
+    'submitted' must not ask the team manager to endorse it)."""
     if to not in ALLOWED_TRANSITIONS[referral.status]:
         allowed = sorted(ALLOWED_TRANSITIONS[referral.status])
         raise TransitionNotAllowed(
@@ -65,8 +72,18 @@ def _move(referral: Referral, *, to: str, by, reason: str = "") -> Referral:
         referral=referral, from_status=from_status, to_status=to, by=by,
         at=timezone.now(), reason=reason,
     )
-    notify_next_actors(referral=referral, status=to)
+    if notify:
+        notify_next_actors(referral=referral, status=to)
     return referral
+
+
+def _require_status(referral: Referral, statuses: frozenset[str], message: str) -> None:
+    """Refuse a move the table allows in general but this action does not (e.g. the
+    Director cannot send a merely submitted referral to sourcing)."""
+    if referral.status not in statuses:
+        raise TransitionNotAllowed(
+            message, current=referral.status, allowed=sorted(ALLOWED_TRANSITIONS[referral.status])
+        )
 
 
 def _require_reason(reason: str, *, action: str) -> str:
@@ -152,7 +169,7 @@ def referral_submit(*, referral: Referral, by, today: datetime.date | None = Non
     _require_team_role(
         by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER), action="submit"
     )
-    referral = _move(referral, to=S.SUBMITTED, by=by)
+    referral = _move(referral, to=S.SUBMITTED, by=by, notify=not referral.is_emergency)
     if referral.is_emergency:
         today = today or timezone.localdate()
         referral.retrospective_review_due = today + datetime.timedelta(
@@ -172,6 +189,11 @@ def referral_submit(*, referral: Referral, by, today: datetime.date | None = Non
 def referral_endorse(*, referral: Referral, by, reason: str = "") -> Referral:
     referral = _lock(referral)
     _require_team_role(by=by, child=referral.child, roles=(Role.TEAM_MANAGER,), action="endorse")
+    # The table also lets a listed referral become endorsed again, but that is the panel
+    # deferring it or the chair unlisting it, not the team manager.
+    _require_status(
+        referral, {S.SUBMITTED}, "Only a referral awaiting endorsement can be endorsed."
+    )
     return _move(referral, to=S.ENDORSED, by=by, reason=reason.strip())
 
 
@@ -181,13 +203,11 @@ def referral_return(*, referral: Referral, by, reason: str) -> Referral:
     reason = _require_reason(reason, action="return")
     referral = _lock(referral)
     _require_team_role(by=by, child=referral.child, roles=(Role.TEAM_MANAGER,), action="return")
-    if referral.status != S.SUBMITTED:
-        # Panel returns go through referral_record_panel_outcome.
-        raise TransitionNotAllowed(
-            "Only a referral awaiting endorsement can be returned by its team manager.",
-            current=referral.status,
-            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
-        )
+    # Panel returns go through referral_record_panel_outcome.
+    _require_status(
+        referral, {S.SUBMITTED},
+        "Only a referral awaiting endorsement can be returned by its team manager.",
+    )
     return _move(referral, to=S.RETURNED, by=by, reason=reason)
 
 
@@ -219,12 +239,7 @@ def referral_mark_listed(*, referral: Referral, by=None, reason: str = "") -> Re
 def referral_unlist(*, referral: Referral, by, reason: str = "") -> Referral:
     referral = _lock(referral)
     _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="take off the agenda")
-    if referral.status != S.LISTED:
-        raise TransitionNotAllowed(
-            "Only a listed referral can be taken off an agenda.",
-            current=referral.status,
-            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
-        )
+    _require_status(referral, {S.LISTED}, "Only a listed referral can be taken off an agenda.")
     return _move(referral, to=S.ENDORSED, by=by, reason=reason or "Taken off the agenda")
 
 
@@ -232,11 +247,13 @@ def referral_unlist(*, referral: Referral, by, reason: str = "") -> Referral:
 def referral_record_panel_outcome(*, referral: Referral, by, to: str, reason: str) -> Referral:
     referral = _lock(referral)
     _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="decide")
-    if referral.status != S.LISTED:
+    _require_status(referral, {S.LISTED}, "Only a referral listed for panel can be decided.")
+    if to not in PANEL_OUTCOME_STATUSES:
+        # A listed referral may also be withdrawn, but only by its team, with a reason.
         raise TransitionNotAllowed(
-            "Only a referral listed for panel can be decided.",
+            f"'{S(to).label}' is not something a panel can decide.",
             current=referral.status,
-            allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
+            allowed=sorted(ALLOWED_TRANSITIONS[referral.status] & PANEL_OUTCOME_STATUSES),
         )
     return _move(referral, to=to, by=by, reason=reason)
 
@@ -245,6 +262,9 @@ def referral_record_panel_outcome(*, referral: Referral, by, to: str, reason: st
 def referral_record_director_outcome(*, referral: Referral, by, approved: bool, reason: str) -> Referral:
     referral = _lock(referral)
     _require_role(by=by, roles=(Role.DIRECTOR,), action="approve or refuse")
+    _require_status(
+        referral, {S.AWAITING_DIRECTOR}, "Only a referral awaiting the Director can be decided."
+    )
     to = S.READY_FOR_SOURCING if approved else S.DECLINED
     return _move(referral, to=to, by=by, reason=reason)
 

@@ -1,0 +1,416 @@
+"""The referral pages through HTTP: writing a referral over three question pages, check
+your answers, endorsing, returning and withdrawing with reasons, the timeline; who may
+see what; and query counts that do not grow with the rows."""
+
+import datetime
+import html as html_lib
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.roles import Role
+from placements.models import Referral, ReferralStatus, ReferralStatusChange
+from tests.factories import ChildFactory, UserFactory, referral_in
+
+S = ReferralStatus
+
+PLACEMENT_ANSWERS = {
+    "urgency": "within_5_days",
+    "placement_type_sought": "U4",
+    "wanted_start_date": "2026-07-01",
+    "must_be_within_20_miles": "on",
+    "preferred_location": "Near her school in Headingley",
+    "suitability_foster": "preferred",
+    "suitability_residential": "unsuitable",
+    "suitability_supported": "not_specified",
+}
+NEEDS_ANSWERS = {
+    "needs_summary": "Needs a calm home with one-to-one time.",
+    "communication_and_language_needs": "Speaks English and Polish.",
+    "cultural_needs": "",
+    "home_adaptations": "",
+    "can_live_alongside": "Younger children",
+    "pets": "Loves dogs",
+    "additional_support": "",
+}
+RISK_ANSWERS = {
+    "risks_to_child": ["going_missing"],
+    "risks_to_others": [],
+    "risk_details": "Went missing twice last month; returns by morning.",
+}
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.content.decode())
+
+
+def error_links(response) -> list[str]:
+    """The fragment each error-summary link points to."""
+    page = response.content.decode()
+    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
+    assert summary, "no error summary on the page"
+    return re.findall(r'href="#([^"]+)"', summary.group(1))
+
+
+def timeline_of(referral) -> list[tuple]:
+    return list(ReferralStatusChange.objects.filter(referral=referral)
+                .values_list("from_status", "to_status"))
+
+
+@pytest.fixture
+def child(north, personas):
+    return ChildFactory(team=north, social_worker=personas[Role.SOCIAL_WORKER],
+                        first_name="Maya", last_name="Okafor")
+
+
+def sign_in(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- A social worker writes and submits a referral -----------------------------------
+
+
+def test_a_social_worker_refers_a_child_over_three_question_pages(client, personas, child):
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    assert reverse("referral-create", args=[child.pk]) in text(
+        client.get(reverse("child-detail", args=[child.pk])))
+
+    response = client.post(reverse("referral-create", args=[child.pk]), PLACEMENT_ANSWERS)
+    referral = Referral.objects.get(child=child)
+    assert response["Location"] == reverse("referral-edit", args=[referral.pk, "needs"])
+    assert referral.status == S.DRAFT
+
+    response = client.post(response["Location"], NEEDS_ANSWERS)
+    assert response["Location"] == reverse("referral-edit", args=[referral.pk, "risks"])
+    response = client.post(response["Location"], RISK_ANSWERS)
+    assert response["Location"] == reverse("referral-check", args=[referral.pk])
+
+    check = text(client.get(response["Location"]))
+    assert "Check your answers before submitting" in check
+    for answer in ("Near her school in Headingley", "Speaks English and Polish.", "Going missing",
+                   "Went missing twice last month", "1 July 2026", "Within 5 days"):
+        assert answer in check
+
+    response = client.post(reverse("referral-check", args=[referral.pk]))
+    assert response["Location"] == reverse("referral-detail", args=[referral.pk])
+    referral.refresh_from_db()
+    assert referral.status == S.SUBMITTED
+    assert referral.risks.get().risk == "going_missing"
+    assert timeline_of(referral) == [("", S.DRAFT), (S.DRAFT, S.SUBMITTED)]
+    assert "Referral submitted. It is now &#x27;Awaiting endorsement&#x27;." in client.get(
+        response["Location"]).content.decode()
+
+
+def test_missing_answers_are_named_in_an_error_summary_linked_to_the_fields(
+    client, personas, child
+):
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    answers = {**PLACEMENT_ANSWERS, "placement_type_sought": "", "wanted_start_date": ""}
+    answers.pop("urgency")
+
+    response = client.post(reverse("referral-create", args=[child.pk]), answers)
+
+    assert response.status_code == 200
+    assert "There is a problem" in text(response)
+    assert error_links(response) == ["id_urgency_0", "id_placement_type_sought",
+                                     "id_wanted_start_date"]
+    for field_id in ("id_placement_type_sought", "id_wanted_start_date", "id_urgency"):
+        assert f'id="{field_id}_error"' in text(response)
+    assert not Referral.objects.exists()
+
+
+def test_risks_chosen_without_details_are_refused_on_the_details_field(client, personas, north):
+    referral = referral_in(S.DRAFT, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    response = client.post(reverse("referral-edit", args=[referral.pk, "risks"]),
+                           {**RISK_ANSWERS, "risk_details": " "})
+
+    assert error_links(response) == ["id_risk_details"]
+    assert "Describe the risks you selected." in text(response)
+    assert not referral.risks.exists()
+
+
+def test_change_links_on_check_your_answers_come_back_to_it(client, personas, north):
+    referral = referral_in(S.DRAFT, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    check = text(client.get(reverse("referral-check", args=[referral.pk])))
+    change = reverse("referral-edit", args=[referral.pk, "needs"]) + "?then=check"
+    assert change in check
+
+    response = client.post(change, NEEDS_ANSWERS)
+
+    assert response["Location"] == reverse("referral-check", args=[referral.pk])
+    assert Referral.objects.get(pk=referral.pk).pets == "Loves dogs"
+
+
+def test_a_submitted_referral_can_no_longer_be_edited(client, personas, north):
+    referral = referral_in(S.SUBMITTED, team=north, needs_summary="As submitted")
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    response = client.post(reverse("referral-edit", args=[referral.pk, "needs"]),
+                           {**NEEDS_ANSWERS, "needs_summary": "Changed"})
+
+    assert response.status_code == 200
+    assert "cannot be edited" in text(response)
+    assert Referral.objects.get(pk=referral.pk).needs_summary == "As submitted"
+
+
+def test_an_emergency_is_submitted_straight_to_sourcing(client, personas, north):
+    referral = referral_in(S.DRAFT, team=north, is_emergency=True)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    assert "goes straight to the commissioning team" in text(
+        client.get(reverse("referral-check", args=[referral.pk])))
+    client.post(reverse("referral-check", args=[referral.pk]))
+
+    page = text(client.get(reverse("referral-detail", args=[referral.pk])))
+    assert "Ready for sourcing" in page and "retrospective panel review due by" in page
+
+
+# --- The team manager endorses or returns ---------------------------------------------
+
+
+def test_the_team_manager_endorses_from_the_referral_page(client, personas, north):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.TEAM_MANAGER])
+    endorse = reverse("referral-action", args=[referral.pk, "endorse"])
+    assert endorse in text(client.get(reverse("referral-detail", args=[referral.pk])))
+    assert client.get(endorse).status_code == 200
+
+    response = client.post(endorse, {"reason": ""})  # a note is optional
+
+    assert response["Location"] == reverse("referral-detail", args=[referral.pk])
+    assert Referral.objects.get(pk=referral.pk).status == S.ENDORSED
+    assert "Referral endorsed" in text(client.get(response["Location"]))
+
+
+def test_returning_without_a_reason_shows_an_error_and_changes_nothing(client, personas, north):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.TEAM_MANAGER])
+    url = reverse("referral-action", args=[referral.pk, "return"])
+
+    response = client.post(url, {"reason": "  "})
+
+    assert response.status_code == 200
+    assert error_links(response) == ["id_reason"]
+    assert "Enter reason for returning it" in text(response)
+    assert Referral.objects.get(pk=referral.pk).status == S.SUBMITTED
+    assert timeline_of(referral) == []
+
+    response = client.post(url, {"reason": "Add the latest health assessment."})
+
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=referral.pk).status == S.RETURNED
+    page = text(client.get(reverse("referral-detail", args=[referral.pk])))
+    assert "Add the latest health assessment." in page
+
+
+def test_a_social_worker_is_not_offered_endorsement_and_cannot_force_it(client, personas, north):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    endorse = reverse("referral-action", args=[referral.pk, "endorse"])
+    assert endorse not in text(client.get(reverse("referral-detail", args=[referral.pk])))
+
+    response = client.post(endorse, {"reason": ""})
+
+    assert response.status_code == 200
+    assert "Only the child" in text(response)
+    assert Referral.objects.get(pk=referral.pk).status == S.SUBMITTED
+
+
+def test_withdrawing_asks_for_confirmation_and_a_reason(client, personas, north):
+    referral = referral_in(S.ENDORSED, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    url = reverse("referral-action", args=[referral.pk, "withdraw"])
+
+    page = text(client.get(url))
+    assert "A withdrawn referral cannot be reopened" in page
+    assert 'name="reason"' in page
+    assert Referral.objects.get(pk=referral.pk).status == S.ENDORSED  # a GET changes nothing
+
+    assert error_links(client.post(url, {"reason": ""})) == ["id_reason"]
+    assert Referral.objects.get(pk=referral.pk).status == S.ENDORSED
+
+    client.post(url, {"reason": "Child returned home to mum."})
+    assert Referral.objects.get(pk=referral.pk).status == S.WITHDRAWN
+
+
+def test_a_closed_referral_offers_no_withdrawal_and_refuses_one(client, personas, north):
+    referral = referral_in(S.DECLINED, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    url = reverse("referral-action", args=[referral.pk, "withdraw"])
+    assert url not in text(client.get(reverse("referral-detail", args=[referral.pk])))
+
+    response = client.post(url, {"reason": "Try anyway"})
+
+    assert "cannot become" in text(response)
+    assert Referral.objects.get(pk=referral.pk).status == S.DECLINED
+
+
+def test_the_referral_page_shows_the_whole_timeline(client, personas, north):
+    from placements.services import referrals as services
+
+    sw, tm = personas[Role.SOCIAL_WORKER], personas[Role.TEAM_MANAGER]
+    tm.first_name, tm.last_name = "Tess", "Manager"
+    tm.save()
+    referral = services.referral_create(
+        child=ChildFactory(team=north), by=sw,
+        fields={"placement_type_sought": "U4", "wanted_start_date": datetime.date(2026, 7, 1)},
+    )
+    services.referral_submit(referral=referral, by=sw)
+    services.referral_return(referral=referral, by=tm, reason="Needs the school's view")
+    services.referral_submit(referral=referral, by=sw)
+    services.referral_endorse(referral=referral, by=tm, reason="Ready for panel")
+    services.referral_mark_listed(referral=referral, by=None, reason="Listed for Resource Panel")
+
+    page = text(sign_in(client, sw).get(reverse("referral-detail", args=[referral.pk])))
+
+    timeline = page[page.index("Timeline"):]
+    steps = re.findall(r'<h3 class="govuk-heading-s[^"]*">([^<]+)</h3>', timeline)
+    assert steps == ["Draft", "Awaiting endorsement", "Returned to social worker",
+                     "Awaiting endorsement", "Endorsed, awaiting panel", "Listed for panel"]
+    for said in ("Needs the school's view", "Ready for panel", "by Tess Manager",
+                 "by the panel scheduler", "Referral started"):
+        assert said in timeline
+
+
+# --- Who may see what ------------------------------------------------------------------
+
+
+def referral_pages(referral) -> list[str]:
+    return [
+        reverse("referral-detail", args=[referral.pk]),
+        reverse("referral-edit", args=[referral.pk, "placement"]),
+        reverse("referral-edit", args=[referral.pk, "needs"]),
+        reverse("referral-check", args=[referral.pk]),
+        *[reverse("referral-action", args=[referral.pk, a]) for a in ("endorse", "return",
+                                                                      "withdraw")],
+    ]
+
+
+def child_pages(child) -> list[str]:
+    return [reverse("child-detail", args=[child.pk]), reverse("referral-create", args=[child.pk])]
+
+
+@pytest.mark.parametrize("role", [Role.SOCIAL_WORKER, Role.TEAM_MANAGER])
+def test_another_teams_staff_get_404_on_the_referral_and_child_pages(client, south, north, role):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, UserFactory(roles=[role], team=south))
+
+    for url in referral_pages(referral) + child_pages(referral.child):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"reason": "x"}).status_code == 404, url
+    assert Referral.objects.get(pk=referral.pk).status == S.SUBMITTED
+
+
+@pytest.mark.parametrize("role", [Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.DIRECTOR,
+                                  Role.COMMISSIONING_OFFICER, Role.FINANCE_MANAGER])
+def test_drafts_are_404_outside_the_team(client, personas, north, role):
+    referral = referral_in(S.DRAFT, team=north)
+    sign_in(client, personas[role])
+    for url in referral_pages(referral):
+        assert client.get(url).status_code == 404, url
+
+
+def test_finance_sees_no_childrens_records_or_referrals(client, personas, north):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.FINANCE_MANAGER])
+    for url in referral_pages(referral) + child_pages(referral.child):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("role", [Role.PANEL_CHAIR, Role.DIRECTOR, Role.COMMISSIONING_OFFICER,
+                                  Role.ADMINISTRATOR])
+def test_others_read_a_submitted_referral_but_are_offered_nothing_to_do_with_it(
+    client, personas, north, role
+):
+    referral = referral_in(S.SUBMITTED, team=north)
+    page = text(sign_in(client, personas[role]).get(reverse("referral-detail", args=[referral.pk])))
+    for action in ("endorse", "return"):
+        assert reverse("referral-action", args=[referral.pk, action]) not in page
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r not in (Role.SOCIAL_WORKER,
+                                                              Role.TEAM_MANAGER)])
+def test_roles_that_cannot_refer_get_404_on_the_referral_form(client, personas, child, role):
+    sign_in(client, personas[role])
+    url = reverse("referral-create", args=[child.pk])
+    assert url not in text(client.get(reverse("child-detail", args=[child.pk])))
+    assert client.get(url).status_code == 404
+    assert client.post(url, PLACEMENT_ANSWERS).status_code == 404
+    assert not Referral.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, north):
+    referral = referral_in(S.SUBMITTED, team=north)
+    urls = [reverse("referral-list"), reverse("child-list")] + referral_pages(referral) + (
+        child_pages(referral.child))
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login") + "?next="), url
+
+
+# --- Query counts ------------------------------------------------------------------------
+
+
+def add_casework(north, south, n):
+    for _ in range(n):
+        for team in (north, south):
+            child = ChildFactory(team=team, social_worker=UserFactory(team=team))
+            referral_in(S.SUBMITTED, child=child, is_emergency=True)
+            referral_in(S.ENDORSED, child=child)
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+LIST_PAGES = ["referral-list", "child-list"]
+READERS = [Role.SOCIAL_WORKER, Role.PANEL_CHAIR, Role.ADMINISTRATOR]
+
+
+@pytest.mark.parametrize("page", LIST_PAGES)
+@pytest.mark.parametrize("role", READERS)
+def test_list_pages_use_the_same_number_of_queries_for_1_or_5_rows(
+    client, personas, north, south, page, role
+):
+    sign_in(client, personas[role])
+    add_casework(north, south, 1)
+    few = queries_for(client, reverse(page))
+    add_casework(north, south, 4)
+    many = queries_for(client, reverse(page))
+    assert many == few, f"{page} as {role.label}: {few} queries for 1 row, {many} for 5"
+
+
+def test_the_referral_list_shows_each_visible_referral(client, personas, north, south):
+    add_casework(north, south, 2)
+    page = text(sign_in(client, personas[Role.SOCIAL_WORKER]).get(reverse("referral-list")))
+    assert "4 referrals" in page
+    for referral in Referral.objects.filter(child__team=north):
+        assert reverse("referral-detail", args=[referral.pk]) in page
+    for referral in Referral.objects.filter(child__team=south):
+        assert reverse("referral-detail", args=[referral.pk]) not in page
+
+
+def test_the_referral_detail_page_uses_a_fixed_number_of_queries(client, personas, north):
+    from placements.services import referrals as services
+
+    sw = personas[Role.SOCIAL_WORKER]
+    sign_in(client, sw)
+    referral = referral_in(S.DRAFT, team=north)
+    url = reverse("referral-detail", args=[referral.pk])
+    few = queries_for(client, url)
+    for _ in range(2):
+        services.referral_submit(referral=referral, by=sw)
+        services.referral_return(referral=referral, by=personas[Role.TEAM_MANAGER], reason="More")
+    many = queries_for(client, url)
+    assert many == few
