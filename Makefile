@@ -26,6 +26,7 @@ run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup
+	$(BIN)/ruff check --no-cache .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 worker: setup

@@ -9,6 +9,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.forms.boundfield import BoundField
 from django.forms.widgets import Input
 
+from core.errors import DomainError, InvalidInput
+
 # Widget class → (GOV.UK class for the control, modifier added when the field has errors).
 # First match wins, so subclasses come before their parents (CheckboxSelectMultiple is a
 # RadioSelect in Django).
@@ -69,3 +71,10 @@ class GovukModelForm(GovukFormMixin, forms.ModelForm):
 
 class GovukAuthenticationForm(GovukFormMixin, AuthenticationForm):
     pass
+
+
+def show_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Put a service's refusal where the person will see it: on the field it names, or in
+    the error summary at the top of the form."""
+    field = error.field if isinstance(error, InvalidInput) and error.field in form.fields else None
+    form.add_error(field, error.message)

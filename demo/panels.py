@@ -8,7 +8,6 @@ import datetime
 
 from django.conf import settings
 
-from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from demo.clock import DemoCalendar, at, next_weekday, weekdays_before
 from demo.people import Cast
 from demo.scenarios import (
@@ -21,6 +20,7 @@ from demo.scenarios import (
     RESOURCE,
 )
 from demo.stories import ReferralPlan
+from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from placements.models import ReferralStatus
 from placements.selectors import costliest_active_placements_by_net_cost
 

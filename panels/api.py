@@ -6,7 +6,6 @@ do its items and decisions); writes call panels.services, which check the actor 
 state; the serializers only check the shape of the data.
 """
 
-import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -15,9 +14,14 @@ from rest_framework.response import Response
 
 from core.api import ACTION_ERRORS, OptionalReasonSerializer, ReasonSerializer, error_responses
 from core.models import User
-from core.roles import Role, has_role
 from panels import selectors, services
-from panels.access import meetings_visible_to
+from panels.access import (
+    agenda_items_visible_to,
+    decisions_visible_to,
+    director_approvals_visible_to,
+    meetings_visible_to,
+    sees_director_approvals,
+)
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 from placements.access import referrals_visible_to
 from placements.models import Referral
@@ -51,15 +55,6 @@ class PanelViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Meetings ----------------------------------------------------------------------------
 
 
-class MeetingFilter(django_filters.FilterSet):
-    # `date` becomes date_after and date_before (inclusive) in the query string.
-    date = django_filters.DateFromToRangeFilter()
-
-    class Meta:
-        model = PanelMeeting
-        fields = ["panel", "status", "date"]
-
-
 class PanelMeetingSerializer(serializers.ModelSerializer):
     item_count = serializers.IntegerField(read_only=True, help_text="Items on the agenda.")
 
@@ -78,7 +73,7 @@ class PanelMeetingViewSet(viewsets.ReadOnlyModelViewSet):
     administrators). Closing one locks its decisions."""
 
     serializer_class = PanelMeetingSerializer
-    filterset_class = MeetingFilter
+    filterset_class = selectors.MeetingFilter
 
     def get_queryset(self):
         meetings = selectors.meetings_for_list(user=self.request.user)
@@ -109,21 +104,9 @@ class VisibleReferralField(serializers.PrimaryKeyRelatedField):
         return referrals_visible_to(self.context["request"].user)
 
 
-# Items and decisions are visible with their meeting. (These belong in panels.access
-# beside meetings_visible_to; they are here only until that module takes them.)
-
-
-def _agenda_items_visible_to(user):
-    return AgendaItem.objects.filter(meeting__in=meetings_visible_to(user))
-
-
-def _decisions_visible_to(user):
-    return Decision.objects.filter(agenda_item__meeting__in=meetings_visible_to(user))
-
-
 class VisibleAgendaItemField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
-        return _agenda_items_visible_to(self.context["request"].user)
+        return agenda_items_visible_to(self.context["request"].user)
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
@@ -162,7 +145,7 @@ class AgendaItemViewSet(
     def get_queryset(self):
         decision_ids = Decision.objects.only("pk", "agenda_item_id").order_by("decided_at", "pk")
         return (
-            _agenda_items_visible_to(self.request.user)
+            agenda_items_visible_to(self.request.user)
             .prefetch_related(Prefetch("decisions", queryset=decision_ids))
             .order_by("meeting", "position", "pk")
         )
@@ -182,14 +165,6 @@ class AgendaItemViewSet(
 
 
 # --- Decisions ---------------------------------------------------------------------------
-
-
-class DecisionFilter(django_filters.FilterSet):
-    meeting = django_filters.NumberFilter(field_name="agenda_item__meeting_id", label="Meeting ID")
-
-    class Meta:
-        model = Decision
-        fields = ["meeting", "agenda_item", "outcome"]
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -227,7 +202,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class VisibleDecisionField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
-        return _decisions_visible_to(self.context["request"].user)
+        return decisions_visible_to(self.context["request"].user)
 
 
 class DecisionRecordSerializer(serializers.Serializer):
@@ -286,11 +261,11 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     (one per item: a second answers 409), or a correction of a closed meeting's decision."""
 
     serializer_class = DecisionSerializer
-    filterset_class = DecisionFilter
+    filterset_class = selectors.DecisionFilter
 
     def get_queryset(self):
         return (
-            _decisions_visible_to(self.request.user)
+            decisions_visible_to(self.request.user)
             .select_related("agenda_item", "superseded_by")
             .order_by("decided_at", "pk")
         )
@@ -321,7 +296,7 @@ class SeesDirectorApprovals(permissions.BasePermission):
     message = "Only the Director and administrators see the approval queue."
 
     def has_permission(self, request, view):
-        return services.is_director(request.user) or has_role(request.user, Role.ADMINISTRATOR)
+        return sees_director_approvals(request.user)
 
 
 class DirectorApprovalSerializer(serializers.ModelSerializer):
@@ -356,7 +331,7 @@ class DirectorApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "referral"]
 
     def get_queryset(self):
-        return DirectorApproval.objects.order_by("requested_at", "pk")
+        return director_approvals_visible_to(self.request.user).order_by("requested_at", "pk")
 
     @extend_schema(
         request=OptionalReasonSerializer,

@@ -69,9 +69,16 @@ class PanelMeeting(models.Model):
         return f"{self.panel} {self.date:%d %b %Y}"
 
 
+class AgendaItemQuerySet(models.QuerySet):
+    def on_agenda(self):
+        """Items still on their agenda (not taken off by the chair)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class AgendaItem(models.Model):
     """A referral to decide, an emergency to review retrospectively, or a placement under
-    high-cost review."""
+    high-cost review. An item the chair takes off is kept, marked removed, so that the
+    daily agenda builder does not list the same referral on that meeting again."""
 
     class Kind(models.TextChoices):
         REFERRAL = "referral", "Referral"
@@ -87,6 +94,12 @@ class AgendaItem(models.Model):
     placement = models.ForeignKey(
         Placement, on_delete=models.PROTECT, null=True, blank=True, related_name="agenda_items"
     )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = AgendaItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["meeting", "position", "pk"]
@@ -105,6 +118,11 @@ class AgendaItem(models.Model):
                 fields=["meeting", "placement"],
                 condition=Q(placement__isnull=False),
                 name="agenda_item_placement_once_per_meeting",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True, removed_by__isnull=True)
+                | Q(removed_at__isnull=False, removed_by__isnull=False),
+                name="agenda_item_removed_fields",
             ),
         ]
 

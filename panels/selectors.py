@@ -1,12 +1,15 @@
 import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+import django_filters
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from core.roles import Role, has_role
-from panels.access import meetings_visible_to
+from panels.access import meetings_visible_to, pending_approvals_visible_to
 from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
 from placements.models import Placement, Referral, ReferralStatus
 from placements.selectors import with_net_weekly_cost
+
+# Items still on the agenda; distinct because visibility joins panel members.
+ON_AGENDA_COUNT = Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)
 
 
 def upcoming_meetings(*, user, today: datetime.date, chaired_only=False) -> QuerySet[PanelMeeting]:
@@ -17,7 +20,7 @@ def upcoming_meetings(*, user, today: datetime.date, chaired_only=False) -> Quer
         meetings = meetings.filter(chair=user)
     return (
         meetings.select_related("panel", "chair")
-        .annotate(item_count=Count("items", distinct=True))
+        .annotate(item_count=ON_AGENDA_COUNT)
         .order_by("date", "panel__name")
     )
 
@@ -26,7 +29,7 @@ def meetings_for_list(*, user) -> QuerySet[PanelMeeting]:
     return (
         meetings_visible_to(user)
         .select_related("panel", "chair")
-        .annotate(item_count=Count("items", distinct=True))
+        .annotate(item_count=ON_AGENDA_COUNT)
         .order_by("-date", "panel__name")
     )
 
@@ -34,7 +37,8 @@ def meetings_for_list(*, user) -> QuerySet[PanelMeeting]:
 def agenda(*, meeting: PanelMeeting) -> list[AgendaItem]:
     """The meeting's items with their subject and decisions, in a fixed number of queries."""
     items = (
-        AgendaItem.objects.filter(meeting=meeting)
+        AgendaItem.objects.on_agenda()
+        .filter(meeting=meeting)
         .select_related("referral", "referral__child", "placement", "placement__child",
                         "placement__service", "placement__service__provider")
         .prefetch_related(
@@ -67,10 +71,29 @@ def referrals_ready_for_panel() -> QuerySet[Referral]:
 
 
 def pending_director_approvals(*, user) -> QuerySet[DirectorApproval]:
-    if not (user.is_superuser or has_role(user, Role.DIRECTOR, Role.ADMINISTRATOR)):
-        return DirectorApproval.objects.none()
     return (
-        DirectorApproval.objects.filter(status=DirectorApproval.Status.PENDING)
+        pending_approvals_visible_to(user)
         .select_related("referral", "referral__child", "decision")
-        .order_by("requested_at")
+        .order_by("requested_at", "pk")
     )
+
+
+class MeetingFilter(django_filters.FilterSet):
+    """Filters for /api/v1/meetings/."""
+
+    # `date` becomes date_after and date_before (inclusive) in the query string.
+    date = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = PanelMeeting
+        fields = ["panel", "status", "date"]
+
+
+class DecisionFilter(django_filters.FilterSet):
+    """Filters for /api/v1/decisions/."""
+
+    meeting = django_filters.NumberFilter(field_name="agenda_item__meeting_id", label="Meeting ID")
+
+    class Meta:
+        model = Decision
+        fields = ["meeting", "agenda_item", "outcome"]

@@ -160,10 +160,14 @@ def agenda_item_add(*, meeting: PanelMeeting, referral: Referral, by) -> AgendaI
     _require_chair(user=by, meeting=meeting, action="change the agenda")
     _require_open(meeting)
     referral_services.referral_mark_listed(referral=referral, by=by, reason=f"Listed for {meeting}")
-    return AgendaItem.objects.create(
-        meeting=meeting, kind=AgendaItem.Kind.REFERRAL, referral=referral,
-        position=_next_position(meeting),
+    item, _ = AgendaItem.objects.update_or_create(
+        meeting=meeting,
+        referral=referral,
+        # A referral taken off this agenda earlier comes back onto it, at the end.
+        defaults={"kind": AgendaItem.Kind.REFERRAL, "position": _next_position(meeting),
+                  "removed_at": None, "removed_by": None},
     )
+    return item
 
 
 @transaction.atomic
@@ -171,13 +175,24 @@ def agenda_item_remove(*, item: AgendaItem, by, reason: str = "") -> None:
     meeting = _lock_meeting(item.meeting)
     _require_chair(user=by, meeting=meeting, action="change the agenda")
     _require_open(meeting)
-    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    item = _lock_item_on_agenda(item)
     if item.decisions.exists():
         raise Conflict("This item has a decision and cannot be taken off the agenda.")
     # A referral withdrawn while listed has nowhere to go back to; its item just goes.
     if item.kind == AgendaItem.Kind.REFERRAL and item.referral.status != S.WITHDRAWN:
         referral_services.referral_unlist(referral=item.referral, by=by, reason=reason)
-    item.delete()
+    # Kept, marked removed, so the agenda builder does not list it here again.
+    item.removed_at, item.removed_by = timezone.now(), by
+    item.save(update_fields=["removed_at", "removed_by"])
+
+
+def _lock_item_on_agenda(item: AgendaItem) -> AgendaItem:
+    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("referral").get(
+        pk=item.pk
+    )
+    if item.removed_at is not None:
+        raise Conflict("This item has been taken off the agenda.")
+    return item
 
 
 @transaction.atomic
@@ -185,7 +200,7 @@ def agenda_reorder(*, meeting: PanelMeeting, item_ids: list[int], by) -> None:
     meeting = _lock_meeting(meeting)
     _require_chair(user=by, meeting=meeting, action="change the agenda")
     _require_open(meeting)
-    current = set(meeting.items.values_list("pk", flat=True))
+    current = set(meeting.items.on_agenda().values_list("pk", flat=True))
     if set(item_ids) != current or len(item_ids) != len(current):
         raise InvalidInput("Give every item on the agenda exactly once.", field="item_ids")
     for position, pk in enumerate(item_ids, start=1):
@@ -223,7 +238,7 @@ def decision_record(
     meeting = _lock_meeting(item.meeting)
     _require_chair(user=by, meeting=meeting, action="record decisions")
     _require_open(meeting)
-    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    item = _lock_item_on_agenda(item)
     if item.decisions.exists():
         raise Conflict("A decision has already been recorded for this item.")
     rationale = _validate_decision(
@@ -301,7 +316,7 @@ def meeting_close(*, meeting: PanelMeeting, by) -> PanelMeeting:
     meeting = _lock_meeting(meeting)
     _require_chair(user=by, meeting=meeting, action="close the meeting")
     _require_open(meeting)
-    undecided = meeting.items.filter(decisions__isnull=True).count()
+    undecided = meeting.items.on_agenda().filter(decisions__isnull=True).count()
     if undecided:
         raise Conflict(
             f"{undecided} agenda item(s) have no decision. Record a decision for each, "

@@ -3,19 +3,25 @@ queue. Thin: changes go through panels.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, InvalidInput
-from core.roles import Role, has_role
+from core.errors import DomainError
+from core.forms import show_domain_error
 from panels import selectors, services
-from panels.access import meetings_visible_to
+from panels.access import (
+    agenda_items_visible_to,
+    decisions_visible_to,
+    director_approvals_visible_to,
+    meetings_visible_to,
+    sees_director_approvals,
+)
 from panels.forms import DecisionForm, DirectorDecisionForm
-from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
-from placements.models import Referral
+from panels.models import AgendaItem, PanelMeeting
+from placements.access import referrals_visible_to
 
 
 def _meeting_for(request, pk) -> PanelMeeting:
@@ -23,18 +29,9 @@ def _meeting_for(request, pk) -> PanelMeeting:
 
 
 def _item_for(request, pk) -> AgendaItem:
-    item = get_object_or_404(AgendaItem.objects.select_related("meeting"), pk=pk)
-    _meeting_for(request, item.meeting_id)  # 404 unless the user may see the meeting
-    return item
-
-
-def _show_error(request, form, error: DomainError) -> None:
-    if form is not None and isinstance(error, InvalidInput) and error.field in form.fields:
-        form.add_error(error.field, error.message)
-    elif form is not None:
-        form.add_error(None, error.message)
-    else:
-        messages.error(request, error.message)
+    return get_object_or_404(
+        agenda_items_visible_to(request.user).select_related("meeting", "meeting__panel"), pk=pk
+    )
 
 
 @login_required
@@ -78,7 +75,7 @@ def meeting_minutes(request, pk):
 @require_POST
 def meeting_add_referral(request, pk):
     meeting = _meeting_for(request, pk)
-    referral = Referral.objects.filter(pk=request.POST.get("referral")).first()
+    referral = referrals_visible_to(request.user).filter(pk=request.POST.get("referral") or None).first()
     if referral is None:
         messages.error(request, "Choose a referral to add.")
         return redirect("meeting-detail", pk=pk)
@@ -134,7 +131,7 @@ def item_decide(request, pk):
         try:
             services.decision_record(item=item, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("meeting-detail", pk=item.meeting_id)
@@ -143,7 +140,9 @@ def item_decide(request, pk):
 
 @login_required
 def decision_correct(request, pk):
-    decision = get_object_or_404(Decision.objects.select_related("agenda_item"), pk=pk)
+    decision = get_object_or_404(
+        decisions_visible_to(request.user).select_related("agenda_item"), pk=pk
+    )
     item = _item_for(request, decision.agenda_item_id)
     form = DecisionForm(request.POST or None, item=item, initial={
         "outcome": decision.outcome, "rationale": decision.rationale,
@@ -155,7 +154,7 @@ def decision_correct(request, pk):
         try:
             services.decision_correct(decision=decision, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Correction recorded. The original decision is kept in the minutes.")
             return redirect("meeting-detail", pk=item.meeting_id)
@@ -178,7 +177,7 @@ def meeting_close(request, pk):
 
 @login_required
 def director_queue(request):
-    if not (services.is_director(request.user) or has_role(request.user, Role.ADMINISTRATOR)):
+    if not sees_director_approvals(request.user):
         raise PermissionDenied("Only the Director and administrators see the approval queue.")
     approvals = selectors.pending_director_approvals(user=request.user)
     return render(
@@ -192,7 +191,10 @@ def director_decide(request, pk):
     if not services.is_director(request.user):
         raise PermissionDenied("Only the Director can approve or refuse.")
     approval = get_object_or_404(
-        DirectorApproval.objects.select_related("referral", "referral__child", "decision"), pk=pk
+        director_approvals_visible_to(request.user).select_related(
+            "referral", "referral__child", "decision"
+        ),
+        pk=pk,
     )
     form = DirectorDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +205,7 @@ def director_decide(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Your decision is recorded.")
             return redirect("director-queue")

@@ -1,7 +1,6 @@
 """Reads that pages and the API share. Each starts from an access helper."""
 
 import datetime
-
 from decimal import Decimal
 
 import django_filters

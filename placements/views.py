@@ -9,7 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError
+from core.forms import show_domain_error
 from core.roles import Role, has_role
 from placements import selectors
 from placements.access import children_visible_to, referrals_visible_to
@@ -32,17 +33,6 @@ def _visible_referral(request, pk) -> Referral:
         return services.referral_for(user=request.user, pk=pk)
     except Referral.DoesNotExist:
         raise Http404("No such referral") from None
-
-
-def _show_error(request, form, error: DomainError) -> None:
-    """Put a service's refusal where the person will see it: on the field it names, or
-    as a message at the top of the page."""
-    if form is not None and isinstance(error, InvalidInput) and error.field in form.fields:
-        form.add_error(error.field, error.message)
-    elif form is not None:
-        form.add_error(None, error.message)
-    else:
-        messages.error(request, error.message)
 
 
 # --- Lists -----------------------------------------------------------------------------
@@ -117,7 +107,7 @@ def referral_create(request, child_pk):
                 child=child, by=request.user, fields=fields, siblings=form.cleaned_data["siblings"]
             )
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Draft referral saved.")
             return redirect(_next_url(referral, "placement"))
@@ -145,7 +135,7 @@ def referral_edit(request, pk, section):
         try:
             _save_section(referral=referral, form=form, by=request.user)
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             # "Change" links on the check-your-answers page come back to it.
             if request.GET.get("then") == "check":
@@ -240,7 +230,7 @@ def referral_action(request, pk, action):
         try:
             service(referral=referral, by=request.user, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _show_error(request, form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, done)
             return redirect("referral-detail", pk=pk)

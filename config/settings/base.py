@@ -141,9 +141,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60, minimum=1)
 
 REST_FRAMEWORK = {
+    # Token first, so an unauthenticated call answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -156,6 +157,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Placement commissioning API",
     "VERSION": "1.0.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Tag operations by resource (referrals, meetings, …), not by the version prefix.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
 }
 
 SESSION_COOKIE_HTTPONLY = True

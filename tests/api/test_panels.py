@@ -188,7 +188,7 @@ def test_adding_needs_a_meeting_and_a_referral(as_user, chair):
 def test_the_chair_takes_an_undecided_item_off(as_user, chair, item):
     response = as_user(chair).delete(f"/api/v1/agenda-items/{item.pk}/")
     assert response.status_code == 204
-    assert not AgendaItem.objects.filter(pk=item.pk).exists()
+    assert not AgendaItem.objects.on_agenda().filter(pk=item.pk).exists()
     item.referral.refresh_from_db()
     assert item.referral.status == S.ENDORSED
 
@@ -197,7 +197,7 @@ def test_a_decided_item_stays_on_the_agenda(as_user, chair, item):
     DecisionFactory(agenda_item=item)
     response = as_user(chair).delete(f"/api/v1/agenda-items/{item.pk}/")
     assert response.status_code == 409
-    assert AgendaItem.objects.filter(pk=item.pk).exists()
+    assert AgendaItem.objects.on_agenda().filter(pk=item.pk).exists()
 
 
 def test_items_of_meetings_the_user_cannot_see_are_404(as_user, personas, item):
@@ -205,7 +205,7 @@ def test_items_of_meetings_the_user_cannot_see_are_404(as_user, personas, item):
     assert client.get(f"/api/v1/agenda-items/{item.pk}/").status_code == 404
     assert client.delete(f"/api/v1/agenda-items/{item.pk}/").status_code == 404
     assert ids(client.get("/api/v1/agenda-items/")) == set()
-    assert AgendaItem.objects.filter(pk=item.pk).exists()
+    assert AgendaItem.objects.on_agenda().filter(pk=item.pk).exists()
 
 
 # --- Decisions -----------------------------------------------------------------------------

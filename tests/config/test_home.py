@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from placements.models import ReferralStatus
+from providers.reference import financial_year_start
 from tests.factories import (
     AgendaItemFactory,
     BudgetLineFactory,
@@ -25,7 +26,6 @@ from tests.factories import (
     ReferralFactory,
     UserFactory,
 )
-from providers.reference import financial_year_start
 
 # What each role's page must show once the world has work in it.
 EXPECTED_HEADINGS = {
@@ -162,7 +162,7 @@ def test_sign_in_then_sign_out(client, personas):
 
 
 def test_api_schema_needs_sign_in(client, personas):
-    assert client.get(reverse("api-schema")).status_code == 403
+    assert client.get(reverse("api-schema")).status_code == 401
     client.force_login(personas[Role.COMMISSIONING_OFFICER])
     response = client.get(reverse("api-schema"))
     assert response.status_code == 200

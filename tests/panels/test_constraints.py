@@ -4,14 +4,14 @@ Decision.supersedes. Each test first writes a valid row, then makes the violatin
 with .create() or .update(), so no Python-side validation runs."""
 
 import datetime
-from contextlib import contextmanager
+from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.roles import Role
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
+from tests.constraints import refused_by
 from tests.factories import (
     DEMO_DAY,
     AgendaItemFactory,
@@ -28,16 +28,6 @@ pytestmark = pytest.mark.django_db
 ONE_DAY = datetime.timedelta(days=1)
 
 
-@contextmanager
-def refused_by(constraint):
-    """The write inside must raise IntegrityError, in its own transaction.atomic() so the
-    test database stays usable. PostgreSQL names the constraint it enforced, and SQLite
-    names a CHECK constraint, so the refusal must come from the one under test."""
-    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
-        yield
-    message = str(refusal.value)
-    if connection.vendor == "postgresql" or message.startswith("CHECK"):
-        assert constraint in message, message
 
 
 def high_cost_item(placement=None, **fields):
@@ -174,6 +164,25 @@ def test_a_decision_without_a_rationale_is_refused():
 
     with refused_by("decision_has_rationale"):
         Decision.objects.filter(pk=decision.pk).update(rationale="")
+
+
+def test_a_decision_with_a_negative_expected_cost_is_refused():
+    decision = DecisionFactory(estimated_weekly_cost=Decimal("0.00"))
+
+    with refused_by("decision_cost_non_negative"):
+        Decision.objects.filter(pk=decision.pk).update(estimated_weekly_cost=Decimal("-1.00"))
+
+
+@pytest.mark.parametrize("half", ["removed_at", "removed_by"])
+def test_an_agenda_item_removed_without_when_and_by_whom_is_refused(personas, half):
+    chair = personas[Role.PANEL_CHAIR]
+    item = AgendaItemFactory()
+    AgendaItem.objects.filter(pk=item.pk).update(removed_at=timezone.now(), removed_by=chair)
+    other = AgendaItemFactory()
+    only_half = {"removed_at": timezone.now()} if half == "removed_at" else {"removed_by": chair}
+
+    with refused_by("agenda_item_removed_fields"):
+        AgendaItem.objects.filter(pk=other.pk).update(**only_half)
 
 
 # --- Director approvals ------------------------------------------------------------------

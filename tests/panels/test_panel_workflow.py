@@ -64,7 +64,8 @@ def chair(personas):
 
 def agenda_of(meeting) -> list[tuple]:
     return list(
-        AgendaItem.objects.filter(meeting=meeting)
+        AgendaItem.objects.on_agenda()
+        .filter(meeting=meeting)
         .order_by("position", "pk")
         .values_list("kind", "referral_id", "placement_id", "position")
     )
@@ -376,6 +377,39 @@ def test_a_withdrawn_referral_can_be_taken_off_so_the_meeting_can_close(
     services.meeting_close(meeting=meeting, by=chair)
 
     assert agenda_of(meeting) == [] and status_of(item.referral) == S.WITHDRAWN
+
+
+def test_a_referral_the_chair_takes_off_waits_for_the_following_meeting(panel, north, chair):
+    referral = referral_in(S.ENDORSED, team=north)
+    meeting = services.meeting_schedule_next(panel=panel, today=MONDAY)
+    [item] = meeting.items.on_agenda()
+    services.agenda_item_remove(item=item, by=chair, reason="Papers not ready")
+
+    services.meeting_schedule_next(panel=panel, today=MONDAY + DAY)  # the next morning's run
+
+    assert agenda_of(meeting) == [] and status_of(referral) == S.ENDORSED
+    following = services.meeting_schedule_next(panel=panel, today=WEDNESDAY)
+    assert agenda_of(following) == [(K.REFERRAL, referral.pk, None, 1)]
+
+
+def test_the_chair_can_put_a_removed_referral_back(meeting, chair, north):
+    item = listed_item(meeting, team=north)
+    services.agenda_item_remove(item=item, by=chair)
+    other = listed_item(meeting, team=north)
+
+    services.agenda_item_add(meeting=meeting, referral=item.referral, by=chair)
+
+    assert [r for _, r, _, _ in agenda_of(meeting)] == [other.referral_id, item.referral_id]
+    assert status_of(item.referral) == S.LISTED
+
+
+def test_a_removed_item_cannot_be_decided(meeting, chair, north):
+    item = listed_item(meeting, team=north)
+    services.agenda_item_remove(item=item, by=chair)
+
+    with pytest.raises(Conflict):
+        services.decision_record(item=item, by=chair, outcome=O.DECLINE, rationale="Too late")
+    assert not Decision.objects.exists()
 
 
 # --- Decisions -------------------------------------------------------------------------
@@ -867,3 +901,16 @@ def test_a_failed_approval_request_undoes_the_panel_decision(meeting, chair, nor
     assert status_of(item.referral) == S.LISTED
     assert not item.referral.status_changes.exists()
 
+
+
+def test_a_referral_withdrawn_while_awaiting_the_director_leaves_the_queue(awaiting, personas):
+    from panels.selectors import pending_director_approvals
+    from placements.services.referrals import referral_withdraw
+
+    director = personas[Role.DIRECTOR]
+    assert list(pending_director_approvals(user=director)) == [awaiting]
+
+    referral_withdraw(referral=awaiting.referral, by=personas[Role.SOCIAL_WORKER],
+                      reason="Family found a kinship carer")
+
+    assert list(pending_director_approvals(user=director)) == []

@@ -7,7 +7,6 @@ violating write with .create() or .update(), so no Python-side validation runs."
 import datetime
 import threading
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -30,6 +29,7 @@ from placements.models import (
     WeeklyCostLedgerRow,
 )
 from providers.reference import PlaceProvider, ProviderKind, Risk
+from tests.constraints import refused_by
 from tests.factories import (
     BudgetLineFactory,
     BudgetLineRuleFactory,
@@ -52,16 +52,6 @@ ONE_DAY = datetime.timedelta(days=1)
 MONDAY = datetime.date(2026, 4, 6)
 
 
-@contextmanager
-def refused_by(constraint):
-    """The write inside must raise IntegrityError, in its own transaction.atomic() so the
-    test database stays usable. PostgreSQL names the constraint it enforced, and SQLite
-    names a CHECK constraint, so the refusal must come from the one under test."""
-    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
-        yield
-    message = str(refusal.value)
-    if connection.vendor == "postgresql" or message.startswith("CHECK"):
-        assert constraint in message, message
 
 
 def skip_unless_postgresql():

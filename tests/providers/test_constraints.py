@@ -3,11 +3,9 @@ UniqueConstraint on the providers models. Each test first writes a valid row, th
 the violating write with .create() or .update(), so no Python-side validation runs."""
 
 import datetime
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from providers.models import (
@@ -24,6 +22,7 @@ from providers.models import (
     SourcingInvitation,
 )
 from providers.reference import Need, Risk
+from tests.constraints import refused_by
 from tests.factories import (
     FrameworkFactory,
     FrameworkRateFactory,
@@ -39,16 +38,6 @@ DAY = datetime.date(2026, 4, 1)
 ONE_DAY = datetime.timedelta(days=1)
 
 
-@contextmanager
-def refused_by(constraint):
-    """The write inside must raise IntegrityError, in its own transaction.atomic() so the
-    test database stays usable. PostgreSQL names the constraint it enforced, and SQLite
-    names a CHECK constraint, so the refusal must come from the one under test."""
-    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
-        yield
-    message = str(refusal.value)
-    if connection.vendor == "postgresql" or message.startswith("CHECK"):
-        assert constraint in message, message
 
 
 def lot_of(framework, number=1):

@@ -6,11 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import Team, User
-from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
 from demo.budgets import projected_position
 from demo.clock import DemoCalendar
 from demo.people import SIGN_IN_URL, other_usernames, sign_ins
 from demo.seed import MIN_CHILDREN, seed_demo
+from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
 from placements.models import (
     BudgetLine,
     Child,
