@@ -52,8 +52,19 @@ class GovukBoundField(BoundField):
             return "checkbox"
         return "control"
 
+    @property
+    def govuk_small(self) -> bool:
+        """Long lists of radios or checkboxes use the small variant (e.g. filters)."""
+        return len(getattr(self.field, "choices", ())) > 6
+
     def as_field_group(self):
         return self.render(template_name="govuk/field.html")
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; submits ISO dates."""
+
+    input_type = "date"
 
 
 class GovukFormMixin:
@@ -70,7 +81,10 @@ class GovukModelForm(GovukFormMixin, forms.ModelForm):
 
 
 class GovukAuthenticationForm(GovukFormMixin, AuthenticationForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].error_messages["required"] = "Enter your password"
 
 
 def show_domain_error(form: forms.Form, error: DomainError) -> None:

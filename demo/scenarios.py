@@ -70,9 +70,11 @@ EMERGENCY_START = (
     Step(S.SUBMITTED, "sw", 0, "Placement ended this afternoon; the carers cannot keep the "
                                "child overnight."),
 )
+# As placements.services.referrals.referral_submit does it: an emergency passes through
+# "submitted" straight to sourcing, and comes to panel afterwards.
 EMERGENCY_APPROVED = EMERGENCY_START + (
-    Step(S.READY_FOR_SOURCING, "tm", 0, "Emergency placement approved out of hours; to come "
-                                        "to Resource Panel for retrospective review."),
+    Step(S.READY_FOR_SOURCING, "sw", 0, "Emergency: straight to sourcing; retrospective "
+                                        "panel review to follow."),
 )
 NEEDS_DIRECTOR = Step(
     S.AWAITING_DIRECTOR, "chair", 5,
@@ -111,7 +113,6 @@ STORY = {
     S.DRAFT: (5, 1, [Scenario("draft", (Step(S.DRAFT, "sw", 0),), lag=(1, 10))]),
     S.SUBMITTED: (5, 1, [
         Scenario("submitted", WRITTEN, lag=(1, 6)),
-        Scenario("emergency_submitted", EMERGENCY_START, emergency=True, lag=(1, 1)),
     ]),
     S.RETURNED: (4, 1, [
         Scenario("returned_by_manager", WRITTEN + (

@@ -1,9 +1,8 @@
 from django import forms
 
-from core.forms import GovukForm
+from core.forms import DateInput, GovukForm
 from panels.models import AgendaItem, Decision
 from panels.services import OUTCOMES_BY_KIND
-from placements.forms import DateInput
 
 
 class DecisionForm(GovukForm):

@@ -2,13 +2,9 @@
 
 from django import forms
 
-from core.forms import GovukForm, GovukModelForm
+from core.forms import DateInput, GovukForm, GovukModelForm
 from placements.models import Child, Referral
 from providers.reference import RISKS_TO_CHILD, RISKS_TO_OTHERS, PlacementType
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ReferralPlacementForm(GovukModelForm):

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db.models import (
     Count,
     DecimalField,
@@ -17,7 +18,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django_filters.widgets import BooleanWidget
 
+from core.forms import DateInput, GovukForm
 from core.models import Team
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
 from placements.models import (
@@ -146,19 +149,39 @@ def budget_lines_for_year(*, start_year: int) -> QuerySet[BudgetLine]:
     )
 
 
+class AnyYesNo(BooleanWidget):
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
+
 class ReferralFilter(django_filters.FilterSet):
     """Filters for the referral list page and /api/v1/referrals/."""
 
-    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
-    team = django_filters.ModelChoiceFilter(
-        field_name="child__team", queryset=Team.objects.all(), label="Team"
+    status = django_filters.MultipleChoiceFilter(
+        choices=ReferralStatus.choices, widget=forms.CheckboxSelectMultiple, label="Status"
     )
-    child = django_filters.NumberFilter(field_name="child_id", label="Child ID")
-    is_emergency = django_filters.BooleanFilter(label="Emergency")
-    created_after = django_filters.DateFilter(field_name="created_at__date", lookup_expr="gte")
-    created_before = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
-    wanted_from = django_filters.DateFilter(field_name="wanted_start_date", lookup_expr="gte")
-    wanted_to = django_filters.DateFilter(field_name="wanted_start_date", lookup_expr="lte")
+    team = django_filters.ModelChoiceFilter(
+        field_name="child__team", queryset=Team.objects.all(), label="Team", empty_label="Any"
+    )
+    child = django_filters.NumberFilter(field_name="child_id", label="Child (system ID)")
+    is_emergency = django_filters.BooleanFilter(label="Emergency", widget=AnyYesNo)
+    created_after = django_filters.DateFilter(
+        field_name="created_at__date", lookup_expr="gte", label="Started on or after",
+        widget=DateInput,
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at__date", lookup_expr="lte", label="Started on or before",
+        widget=DateInput,
+    )
+    wanted_from = django_filters.DateFilter(
+        field_name="wanted_start_date", lookup_expr="gte", label="Wanted from, on or after",
+        widget=DateInput,
+    )
+    wanted_to = django_filters.DateFilter(
+        field_name="wanted_start_date", lookup_expr="lte", label="Wanted from, on or before",
+        widget=DateInput,
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("updated_at", "updated"),
@@ -172,3 +195,4 @@ class ReferralFilter(django_filters.FilterSet):
     class Meta:
         model = Referral
         fields = ["status", "team", "child", "is_emergency"]
+        form = GovukForm

@@ -20,6 +20,8 @@ from placements.services import referrals as services
 
 S = ReferralStatus
 PAGE_SIZE = 25
+# The filters the list page offers; the API takes every ReferralFilter filter.
+PAGE_FILTERS = ["status", "team", "is_emergency", "wanted_from", "wanted_to", "ordering"]
 SECTIONS = {
     "placement": ("What is sought", ReferralPlacementForm),
     "needs": ("The child's needs", ReferralNeedsForm),
@@ -49,6 +51,7 @@ def referral_list(request):
         request,
         "placements/referral_list.html",
         {"filters": filters, "page": page, "query": query.urlencode(),
+         "filter_fields": [filters.form[name] for name in PAGE_FILTERS],
          "can_refer": has_role(request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)},
     )
 

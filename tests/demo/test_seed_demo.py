@@ -90,6 +90,19 @@ def test_every_referral_status_is_represented():
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
 
 
+def test_emergencies_never_wait_for_endorsement_or_panel():
+    seed(children=120)  # enough children for every emergency scenario
+
+    emergencies = Referral.objects.filter(is_emergency=True)
+    assert emergencies.exists()
+    waiting = {ReferralStatus.SUBMITTED, ReferralStatus.ENDORSED, ReferralStatus.LISTED,
+               ReferralStatus.RETURNED, ReferralStatus.AWAITING_DIRECTOR}
+    assert not emergencies.filter(status__in=waiting).exists()
+    assert not emergencies.filter(retrospective_review_due__isnull=True).exclude(
+        status=ReferralStatus.DRAFT
+    ).exists()
+
+
 def test_every_demo_role_signs_in_with_the_printed_password():
     output = seed()
     passwords = printed_sign_ins(output)
