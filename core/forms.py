@@ -7,6 +7,7 @@ templates/govuk/field.html and the page shows templates/govuk/error_summary.html
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.boundfield import BoundField
+from django.forms.utils import pretty_name
 from django.forms.widgets import Input
 
 from core.errors import DomainError, InvalidInput
@@ -67,9 +68,25 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def required_message(field: forms.Field, name: str) -> str:
+    """GOV.UK says what to do, not "This field is required"."""
+    label = str(field.label or pretty_name(name))
+    if label.endswith("?"):
+        return f"Answer the question: {label}"
+    verb = "Select" if isinstance(field, forms.ChoiceField) else "Enter"
+    return f"{verb} {label[0].lower()}{label[1:]}"
+
+
 class GovukFormMixin:
     bound_field_class = GovukBoundField
     template_name = "govuk/form.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = forms.Field.default_error_messages["required"]
+        for name, field in self.fields.items():
+            if field.error_messages.get("required") == default:
+                field.error_messages["required"] = required_message(field, name)
 
 
 class GovukForm(GovukFormMixin, forms.Form):

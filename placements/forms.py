@@ -39,6 +39,13 @@ class ReferralPlacementForm(GovukModelForm):
             "must_be_within_20_miles": "The placement must be within 20 miles of home",
             "siblings": "Siblings to place with the child",
         }
+        error_messages = {
+            "placement_type_sought": {"required": "Select the placement type sought"},
+            "wanted_start_date": {
+                "required": "Enter the date the placement should start",
+                "invalid": "Enter a real date, for example 20 January 2027",
+            },
+        }
         help_texts = {
             "is_emergency": "Emergencies skip endorsement and panel, go straight to sourcing, "
             "and come to panel afterwards.",

@@ -50,3 +50,19 @@ def test_errors_mark_the_group_and_the_control_and_are_described():
         assert f'id="{element_id}"' in html, f"aria-describedby points at missing {element_id}"
     assert 'id="id_name_error"' in html
     assert 'id="id_suitability_error"' in html
+
+
+def test_required_fields_say_what_to_do():
+    errors = ExampleForm(data={}).errors
+    assert errors["name"] == ["Enter name"]
+    assert errors["urgency"] == ["Select urgency"]
+    assert errors["suitability"] == ["Select suitability"]
+
+
+def test_a_question_label_is_quoted_in_its_required_message():
+    class QuestionForm(GovukForm):
+        start = forms.DateField(label="When should the placement start?")
+
+    assert QuestionForm(data={}).errors["start"] == [
+        "Answer the question: When should the placement start?"
+    ]
