@@ -127,6 +127,11 @@ def referral_edit(request, pk, section):
     referral = _visible_referral(request, pk)
     if section not in SECTIONS:
         raise Http404("No such section")
+    if "edit" not in available_actions(user=request.user, referral=referral):
+        messages.error(
+            request, f"This referral is '{referral.get_status_display()}': it cannot be edited."
+        )
+        return redirect("referral-detail", pk=pk)
     title, form_class = SECTIONS[section]
     if form_class is ReferralRisksForm:
         form = ReferralRisksForm(request.POST or None, initial=ReferralRisksForm.initial_for(referral))

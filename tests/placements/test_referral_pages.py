@@ -153,9 +153,9 @@ def test_a_submitted_referral_can_no_longer_be_edited(client, personas, north):
     sign_in(client, personas[Role.SOCIAL_WORKER])
 
     response = client.post(reverse("referral-edit", args=[referral.pk, "needs"]),
-                           {**NEEDS_ANSWERS, "needs_summary": "Changed"})
+                           {**NEEDS_ANSWERS, "needs_summary": "Changed"}, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("referral-detail", args=[referral.pk]), 302)]
     assert "cannot be edited" in text(response)
     assert Referral.objects.get(pk=referral.pk).needs_summary == "As submitted"
 
@@ -414,3 +414,12 @@ def test_the_referral_detail_page_uses_a_fixed_number_of_queries(client, persona
         services.referral_return(referral=referral, by=personas[Role.TEAM_MANAGER], reason="More")
     many = queries_for(client, url)
     assert many == few
+
+
+def test_someone_outside_the_team_cannot_open_a_draft_for_editing(client, personas, north):
+    referral = referral_in(ReferralStatus.DRAFT, team=north)
+    client.force_login(personas[Role.COMMISSIONING_OFFICER])  # sees referrals, may not edit
+
+    response = client.get(reverse("referral-edit", args=[referral.pk, "placement"]))
+
+    assert response.status_code == 404  # drafts stay with their team
