@@ -21,6 +21,8 @@ COPY --from=frontend /app/node_modules ./node_modules
 # collectstatic needs settings to load; this throwaway key never reaches a running container.
 RUN SECRET_KEY="collectstatic-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     DATABASE_URL=postgres://build@localhost/build ALLOWED_HOSTS=build \
+    SITE_URL=https://build.invalid CELERY_BROKER_URL=redis://build:6379/0 \
+    EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
     python manage.py collectstatic --no-input
 RUN useradd --create-home --uid 1000 app
 USER app

@@ -106,3 +106,55 @@ def require_secret_key(name: str = "SECRET_KEY") -> str:
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
     return key
+
+
+# --- Production only: values that must be given, not defaulted -------------------------
+
+
+def require_list(name: str, *, why: str) -> list[str]:
+    """A comma-separated list that must be set in the environment: a default that works on a
+    laptop would hide a missing value in production."""
+    values = env_list(name)
+    if not values:
+        raise ImproperlyConfigured(f"{name} must be set in production: {why}.")
+    return values
+
+
+def require_https_url(name: str) -> str:
+    url = env_str(name)
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        shown = repr(url) if url else "unset"
+        raise ImproperlyConfigured(
+            f"{name} must be the service's https:// address in production, not {shown}."
+        )
+    return url.rstrip("/")
+
+
+def require_broker_url(name: str = "CELERY_BROKER_URL") -> str:
+    url = env_broker_url(name)
+    if not url:
+        raise ImproperlyConfigured(
+            f"{name} must be set in production: without a broker, tasks would run eagerly "
+            "inside web requests."
+        )
+    return url
+
+
+# Backends that print, keep in memory or drop e-mail: nobody would ever receive it.
+NON_DELIVERING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def require_delivering_email_backend(name: str = "EMAIL_BACKEND") -> str:
+    backend = env_str(name)
+    if not backend or backend in NON_DELIVERING_EMAIL_BACKENDS:
+        shown = repr(backend) if backend else "unset (the console backend)"
+        raise ImproperlyConfigured(
+            f"{name} must deliver e-mail in production "
+            f"(e.g. django.core.mail.backends.smtp.EmailBackend), not {shown}."
+        )
+    return backend

@@ -9,7 +9,11 @@ from django.utils import timezone
 
 from core.models import Team
 from core.roles import Role, roles_of
-from panels.selectors import pending_director_approvals, upcoming_meetings
+from panels.selectors import (
+    pending_director_approvals,
+    retrospective_reviews_overdue,
+    upcoming_meetings,
+)
 from placements import selectors as placement_selectors
 from providers.reference import financial_year_label, financial_year_start
 
@@ -32,7 +36,10 @@ def _team_manager(user, today):
 
 
 def _panel_chair(user, today):
-    return {"meetings": list(upcoming_meetings(user=user, today=today, chaired_only=True)[:10])}
+    return {
+        "meetings": list(upcoming_meetings(user=user, today=today, chaired_only=True)[:10]),
+        "overdue_reviews": list(retrospective_reviews_overdue(user=user, today=today)[:25]),
+    }
 
 
 def _panel_member(user, today):

@@ -16,3 +16,17 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["groups", "team", "is_active"]
     list_select_related = ["team"]
     fieldsets = BaseUserAdmin.fieldsets + (("Work", {"fields": ["job_title", "team"]}),)
+
+
+class ReadOnlyAdminMixin:
+    """For workflow records: the admin may look, but every change goes through the
+    services, which check permission, enforce the transitions and write history."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
 
 
@@ -10,14 +11,14 @@ class PanelAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AgendaItem
     extra = 0
     raw_id_fields = ["referral", "placement"]
 
 
 @admin.register(PanelMeeting)
-class PanelMeetingAdmin(admin.ModelAdmin):
+class PanelMeetingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["panel", "date", "status", "chair"]
     list_filter = ["panel", "status"]
     list_select_related = ["panel", "chair"]
@@ -25,14 +26,14 @@ class PanelMeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["agenda_item", "outcome", "decided_by", "decided_at"]
     list_filter = ["outcome"]
     raw_id_fields = ["agenda_item", "supersedes"]
 
 
 @admin.register(DirectorApproval)
-class DirectorApprovalAdmin(admin.ModelAdmin):
+class DirectorApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["referral", "status", "requested_at", "decided_by"]
     list_filter = ["status"]
     raw_id_fields = ["referral", "decision"]

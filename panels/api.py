@@ -64,13 +64,21 @@ class PanelMeetingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AgendaReorderSerializer(serializers.Serializer):
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        help_text="The IDs of every item on the agenda, each once, in the new order.",
+    )
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: PanelMeetingSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: PanelMeetingSerializer, **DETAIL_ERRORS}),
 )
 class PanelMeetingViewSet(viewsets.ReadOnlyModelViewSet):
     """Meetings of the panels the user sits on (all of them for the Director and
-    administrators). Closing one locks its decisions."""
+    administrators). The chair reorders the agenda of an open meeting; closing one locks
+    its decisions."""
 
     serializer_class = PanelMeetingSerializer
     filterset_class = selectors.MeetingFilter
@@ -84,6 +92,22 @@ class PanelMeetingViewSet(viewsets.ReadOnlyModelViewSet):
     def close(self, request, pk=None):
         """Close the meeting once every item has a decision; its decisions are then locked."""
         meeting = services.meeting_close(meeting=self.get_object(), by=request.user)
+        return Response(PanelMeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)
+
+    @extend_schema(
+        request=AgendaReorderSerializer,
+        responses={200: PanelMeetingSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def reorder(self, request, pk=None):
+        """Put the agenda in a new order (the chair, before the meeting closes). The items'
+        positions are then listed by /agenda-items/?meeting={id}."""
+        meeting = self.get_object()
+        body = AgendaReorderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.agenda_reorder(
+            meeting=meeting, item_ids=body.validated_data["item_ids"], by=request.user
+        )
         return Response(PanelMeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data)
 
 

@@ -5,6 +5,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from panels.access import meetings_visible_to, pending_approvals_visible_to
 from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
+from placements.access import referrals_visible_to
 from placements.models import Placement, Referral, ReferralStatus
 from placements.selectors import with_net_weekly_cost
 
@@ -62,11 +63,32 @@ def agenda_with_costs(*, meeting: PanelMeeting) -> list[AgendaItem]:
     return items
 
 
-def referrals_ready_for_panel() -> QuerySet[Referral]:
+def referrals_ready_for_panel(*, meeting: PanelMeeting) -> QuerySet[Referral]:
+    """Endorsed referrals the chair may add, leaving out any deferred at this meeting."""
     return (
         Referral.objects.filter(status=ReferralStatus.ENDORSED)
+        .exclude(
+            pk__in=AgendaItem.objects.filter(meeting=meeting, decisions__isnull=False).values(
+                "referral_id"
+            )
+        )
         .select_related("child")
         .order_by("updated_at", "pk")
+    )
+
+
+def retrospective_reviews_overdue(*, user, today: datetime.date) -> QuerySet[Referral]:
+    """Emergencies past their review date that no panel has yet reviewed."""
+    reviewed = AgendaItem.objects.filter(
+        kind=AgendaItem.Kind.RETROSPECTIVE_REVIEW, decisions__isnull=False
+    ).values("referral_id")
+    return (
+        referrals_visible_to(user)
+        .filter(is_emergency=True, retrospective_review_due__lt=today)
+        .exclude(status__in=(ReferralStatus.WITHDRAWN, ReferralStatus.DECLINED))
+        .exclude(pk__in=reviewed)
+        .select_related("child")
+        .order_by("retrospective_review_due", "pk")
     )
 
 
@@ -92,7 +114,9 @@ class MeetingFilter(django_filters.FilterSet):
 class DecisionFilter(django_filters.FilterSet):
     """Filters for /api/v1/decisions/."""
 
-    meeting = django_filters.NumberFilter(field_name="agenda_item__meeting_id", label="Meeting ID")
+    meeting = django_filters.ModelChoiceFilter(
+        field_name="agenda_item__meeting", queryset=PanelMeeting.objects.all(), label="Meeting"
+    )
 
     class Meta:
         model = Decision

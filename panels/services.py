@@ -38,8 +38,7 @@ REFERRAL_STATUS_AFTER = {
 
 
 def can_chair(*, user, meeting: PanelMeeting) -> bool:
-    if user.is_superuser:
-        return True
+    # Roles, not superuser status: administrators read everything but do not decide.
     if not has_role(user, Role.PANEL_CHAIR):
         return False
     panel = meeting.panel
@@ -117,13 +116,13 @@ def _list_endorsed_referrals(meeting: PanelMeeting) -> None:
 
 
 def _list_retrospective_reviews(meeting: PanelMeeting) -> None:
-    """Emergencies whose review is due by the meeting and that no panel has yet ratified
-    nor has on an open agenda."""
+    """Every emergency that no panel has yet reviewed nor has on an open agenda goes on the
+    next meeting, however soon its review is due: the sooner the better."""
     already = AgendaItem.objects.filter(
         kind=AgendaItem.Kind.RETROSPECTIVE_REVIEW, referral__isnull=False
     ).exclude(meeting__status=PanelMeeting.Status.CLOSED, decisions__isnull=True)
     due = (
-        Referral.objects.filter(is_emergency=True, retrospective_review_due__lte=meeting.date)
+        Referral.objects.filter(is_emergency=True, retrospective_review_due__isnull=False)
         .exclude(status__in=(S.WITHDRAWN, S.DECLINED))
         .exclude(pk__in=already.values("referral_id"))
         .order_by("retrospective_review_due", "pk")
@@ -159,6 +158,11 @@ def agenda_item_add(*, meeting: PanelMeeting, referral: Referral, by) -> AgendaI
     meeting = _lock_meeting(meeting)
     _require_chair(user=by, meeting=meeting, action="change the agenda")
     _require_open(meeting)
+    if AgendaItem.objects.filter(
+        meeting=meeting, referral=referral, decisions__isnull=False
+    ).exists():
+        # Deferred at this meeting: it waits for the next one.
+        raise Conflict("This referral has already been decided at this meeting.")
     referral_services.referral_mark_listed(referral=referral, by=by, reason=f"Listed for {meeting}")
     item, _ = AgendaItem.objects.update_or_create(
         meeting=meeting,
@@ -286,7 +290,9 @@ def _move_referral_after_decision(*, decision: Decision, by) -> None:
 def decision_correct(*, decision: Decision, by, outcome: str, rationale: str,
                      conditions: str = "", review_date=None) -> Decision:
     """A closed meeting's decision is never edited: the correction is a new record that
-    supersedes it. The referral is not moved again; the correction explains."""
+    supersedes it. For a referral the outcome cannot change, because the referral has
+    already moved on (to sourcing, the Director, back to its team, or closed); the
+    correction fixes the rationale, conditions or review date."""
     meeting = _lock_meeting(decision.agenda_item.meeting)
     _require_chair(user=by, meeting=meeting, action="correct decisions")
     if meeting.status != PanelMeeting.Status.CLOSED:
@@ -296,6 +302,12 @@ def decision_correct(*, decision: Decision, by, outcome: str, rationale: str,
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if Decision.objects.filter(supersedes=decision).exists():
         raise Conflict("This decision has already been corrected; correct the latest one.")
+    if decision.agenda_item.kind == AgendaItem.Kind.REFERRAL and outcome != decision.outcome:
+        raise InvalidInput(
+            "A correction cannot change the outcome for a referral: it has already moved on. "
+            "Correct the rationale, conditions or review date, or ask for a new referral.",
+            field="outcome",
+        )
     rationale = _validate_decision(
         item=decision.agenda_item, outcome=outcome, rationale=rationale, review_date=review_date
     )
@@ -332,7 +344,7 @@ def meeting_close(*, meeting: PanelMeeting, by) -> PanelMeeting:
 
 
 def is_director(user) -> bool:
-    return user.is_superuser or has_role(user, Role.DIRECTOR)
+    return has_role(user, Role.DIRECTOR)
 
 
 @transaction.atomic

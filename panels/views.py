@@ -56,7 +56,7 @@ def meeting_detail(request, pk):
             "items": items,
             "chairing": chairing and is_open,
             "can_correct": chairing and not is_open,
-            "addable": list(selectors.referrals_ready_for_panel()[:50]) if chairing and is_open else [],
+            "addable": list(selectors.referrals_ready_for_panel(meeting=meeting)[:50]) if chairing and is_open else [],
         },
     )
 
@@ -75,7 +75,12 @@ def meeting_minutes(request, pk):
 @require_POST
 def meeting_add_referral(request, pk):
     meeting = _meeting_for(request, pk)
-    referral = referrals_visible_to(request.user).filter(pk=request.POST.get("referral") or None).first()
+    chosen = request.POST.get("referral", "")
+    referral = (
+        referrals_visible_to(request.user).filter(pk=int(chosen)).first()
+        if chosen.isdigit() and len(chosen) < 19  # a bigint, not an overflow
+        else None
+    )
     if referral is None:
         messages.error(request, "Choose a referral to add.")
         return redirect("meeting-detail", pk=pk)

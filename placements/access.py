@@ -1,39 +1,54 @@
 """Which children, referrals and placements a user may see: the one place that decides.
 
 Every page and API endpoint starts from these querysets (STYLE.md §4). Least privilege:
-social workers and team managers see their own team's casework; panel members, the
-Director and commissioners see referrals once submitted; finance sees placements (for
-their cost) but not children's records or referrals; administrators see everything.
+- social workers and team managers see their own team's children and referrals;
+- panel chairs and members, the Director and commissioning officers see referrals once
+  submitted, and only the children who have such a referral: a child's record is not
+  theirs to read until the child has been referred to them;
+- finance sees placements (for their cost) but not children's records or referrals;
+- administrators and superusers see everything.
+A user with several roles sees the union.
 """
 
-from django.db.models import QuerySet
+from functools import reduce
+from operator import or_
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.roles import Role, roles_of
 from placements.models import Child, Placement, Referral, ReferralStatus
 
 _TEAM_ROLES = {Role.SOCIAL_WORKER, Role.TEAM_MANAGER}
-_ALL_CHILDREN_ROLES = {
+_SUBMITTED_REFERRALS_ROLES = {
     Role.PANEL_CHAIR,
     Role.PANEL_MEMBER,
     Role.DIRECTOR,
     Role.COMMISSIONING_OFFICER,
-    Role.ADMINISTRATOR,
 }
-_SUBMITTED_REFERRALS_ROLES = _ALL_CHILDREN_ROLES - {Role.ADMINISTRATOR}
-_ALL_PLACEMENTS_ROLES = _ALL_CHILDREN_ROLES | {Role.FINANCE_MANAGER}
+_ALL_PLACEMENTS_ROLES = _SUBMITTED_REFERRALS_ROLES | {Role.FINANCE_MANAGER}
 
 
 def _sees_everything(user, roles) -> bool:
     return user.is_superuser or Role.ADMINISTRATOR in roles
 
 
+def _submitted_referrals() -> QuerySet[Referral]:
+    # Drafts stay with the team that is writing them.
+    return Referral.objects.exclude(status=ReferralStatus.DRAFT)
+
+
 def children_visible_to(user) -> QuerySet[Child]:
     roles = roles_of(user)
-    if _sees_everything(user, roles) or roles & _ALL_CHILDREN_ROLES:
+    if _sees_everything(user, roles):
         return Child.objects.all()
+    visible = []
     if roles & _TEAM_ROLES and user.team_id:
-        return Child.objects.filter(team_id=user.team_id)
-    return Child.objects.none()
+        visible.append(Q(team_id=user.team_id))
+    if roles & _SUBMITTED_REFERRALS_ROLES:
+        visible.append(Q(Exists(_submitted_referrals().filter(child=OuterRef("pk")))))
+    if not visible:
+        return Child.objects.none()
+    return Child.objects.filter(reduce(or_, visible))
 
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
@@ -46,9 +61,7 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
         else Referral.objects.none()
     )
     if roles & _SUBMITTED_REFERRALS_ROLES:
-        # Drafts stay with the team that is writing them.
-        submitted = Referral.objects.exclude(status=ReferralStatus.DRAFT)
-        return submitted | team_referrals
+        return _submitted_referrals() | team_referrals
     return team_referrals
 
 

@@ -1,8 +1,10 @@
-"""Administration views of the casework. Workflow models are read-only here: their state
-changes only through placements.services, which checks permission and writes history."""
+"""Administration views of the casework. Referrals are read-only here: they change only
+through placements.services, which checks permission and writes history. Placements and
+their costs stay editable until their own services arrive (the money issue)."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from placements.models import (
     BudgetAdjustment,
     BudgetLine,
@@ -27,7 +29,7 @@ class ChildAdmin(admin.ModelAdmin):
     raw_id_fields = ["social_worker"]
 
 
-class ReferralRiskInline(admin.TabularInline):
+class ReferralRiskInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReferralRisk
     extra = 0
 
@@ -43,7 +45,7 @@ class ReferralStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "child", "status", "is_emergency", "placement_type_sought",
                     "wanted_start_date"]
     list_filter = ["status", "is_emergency", "urgency"]

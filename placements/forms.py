@@ -57,12 +57,15 @@ class ReferralPlacementForm(GovukModelForm):
         self.fields["placement_type_sought"].choices = [("", "Choose a placement type")] + [
             choice for choice in PlacementType.choices
         ]
-        # Siblings are other children of the same team; the page lists them by ID and name.
-        self.fields["siblings"].queryset = Child.objects.filter(team_id=child.team_id).exclude(
-            pk=child.pk
-        ).filter(last_name=child.last_name)
+        # Any other child of the team: half-siblings and step-siblings often have another
+        # surname. Who may be a sibling is for the service to decide, not this list.
+        self.fields["siblings"].queryset = (
+            Child.objects.filter(team_id=child.team_id)
+            .exclude(pk=child.pk)
+            .order_by("last_name", "first_name", "pk")
+        )
         self.fields["siblings"].help_text = (
-            "Children on your team's caseload with the same surname. Leave empty if none."
+            "Children on your team's caseload. Leave empty if none."
         )
 
 

@@ -43,6 +43,9 @@ def notify_next_actors(*, referral: Referral, status: str) -> None:
     _, what = NEXT_STEP[status]
     subject = f"Referral {referral.pk} {what}"
     path = reverse("referral-detail", args=[referral.pk])
+    # robust: the change is already committed, so a failure to send (SMTP down when tasks
+    # run eagerly, or the broker unreachable) is logged, never turned into an error page.
     transaction.on_commit(
-        lambda: send_notification.delay(user_ids=user_ids, subject=subject, path=path)
+        lambda: send_notification.delay(user_ids=user_ids, subject=subject, path=path),
+        robust=True,
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -16,6 +17,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django_filters.widgets import BooleanWidget
@@ -48,7 +50,8 @@ def team_open_referrals(*, user) -> QuerySet[Referral]:
         .filter(child__team_id=user.team_id)
         .exclude(status__in=(S.PLACED, S.DECLINED, S.WITHDRAWN))
         .select_related("child")
-        .order_by("-updated_at")
+        .annotate(returned_first=Case(When(status=S.RETURNED, then=0), default=1))
+        .order_by("returned_first", "-updated_at", "-pk")
     )
 
 
@@ -164,7 +167,16 @@ class ReferralFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         field_name="child__team", queryset=Team.objects.all(), label="Team", empty_label="Any"
     )
-    child = django_filters.NumberFilter(field_name="child_id", label="Child (system ID)")
+    # A model choice, so a value that is not a child's ID (text, 1e30, too many digits) is
+    # a form error (400 in the API) rather than reaching the database. A text box, never a
+    # <select>: the list of every child's name is not for every user.
+    child = django_filters.ModelChoiceFilter(
+        field_name="child",
+        queryset=Child.objects.all(),
+        label="Child (system ID)",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={"invalid_choice": "Enter the system ID of a child, for example 42"},
+    )
     is_emergency = django_filters.BooleanFilter(label="Emergency", widget=AnyYesNo)
     created_after = django_filters.DateFilter(
         field_name="created_at__date", lookup_expr="gte", label="Started on or after",

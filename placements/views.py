@@ -1,10 +1,11 @@
 """Referral pages. Thin: each reads through an access helper or selector and changes
 state only through placements.services.referrals."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,23 +52,32 @@ def referral_list(request):
         request,
         "placements/referral_list.html",
         {"filters": filters, "page": page, "query": query.urlencode(),
-         "filter_fields": [filters.form[name] for name in PAGE_FILTERS],
+         "filter_fields": [filters.form[name] for name in _page_filters(request)],
          "can_refer": has_role(request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)},
     )
 
 
+def _page_filters(request) -> list[str]:
+    # The child filter shows only when a link or a hand-typed URL sets it, so that an
+    # error in it can be seen and corrected.
+    return PAGE_FILTERS + ["child"] if "child" in request.GET else PAGE_FILTERS
+
+
 @login_required
 def child_list(request):
+    """Children by surname. The search takes a local child ID only: it travels in the
+    query string, so a name typed here would land in access logs."""
     children = children_visible_to(request.user).select_related("team", "social_worker")
-    search = request.GET.get("q", "").strip()
+    search = request.GET.get("local_child_id", "").strip()
     if search:
-        children = children.filter(
-            Q(local_child_id__icontains=search) | Q(last_name__icontains=search)
-        )
+        children = children.filter(local_child_id__icontains=search)
     page = Paginator(children.order_by("last_name", "first_name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "placements/child_list.html", {"page": page, "search": search})
+    query = urlencode({"local_child_id": search}) if search else ""
+    return render(
+        request, "placements/child_list.html", {"page": page, "search": search, "query": query}
+    )
 
 
 @login_required
@@ -84,7 +94,7 @@ def child_detail(request, pk):
 def _can_refer(user, child) -> bool:
     """Whether to offer the referral form; the service decides again on submit."""
     in_team = user.team_id is not None and user.team_id == child.team_id
-    return user.is_superuser or (has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and in_team)
+    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and in_team
 
 
 # --- Writing a referral ----------------------------------------------------------------

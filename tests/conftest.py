@@ -1,6 +1,7 @@
 """Personas: one user per role, in the North team where a team matters."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 from core.roles import Role
 from tests.factories import TeamFactory, UserFactory
@@ -26,3 +27,11 @@ def personas(north):
         )
         for role in Role
     }
+
+
+@pytest.fixture
+def role_groups(db):
+    """The role groups, made again for transactional tests: another transactional test may
+    have flushed the database, taking the groups (made by a data migration) with it."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)

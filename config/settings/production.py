@@ -2,16 +2,31 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, require_secret_key
+from config.env import (
+    env_bool,
+    env_int,
+    require_broker_url,
+    require_delivering_email_backend,
+    require_https_url,
+    require_list,
+    require_secret_key,
+)
 from config.settings.base import *  # noqa: F403
-from config.settings.base import ALLOWED_HOSTS, DATABASES, MIDDLEWARE
+from config.settings.base import DATABASES, MIDDLEWARE
 
 SECRET_KEY = require_secret_key("SECRET_KEY")
 DEBUG = False
 DEMO_DATA_ALLOWED = False
 
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) the service answers on.")
+# Each of these has a default that suits a laptop; production must be told.
+ALLOWED_HOSTS = require_list(
+    "ALLOWED_HOSTS", why="name the host(s) the service answers on, comma-separated"
+)
+SITE_URL = require_https_url("SITE_URL")  # links in e-mails
+CELERY_BROKER_URL = require_broker_url("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = False
+EMAIL_BACKEND = require_delivering_email_backend("EMAIL_BACKEND")
+
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL.")
 

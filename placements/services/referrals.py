@@ -36,12 +36,14 @@ PANEL_OUTCOME_STATUSES = frozenset(
 
 def _require_team_role(*, by, child: Child, roles: tuple[Role, ...], action: str) -> None:
     in_team = by.team_id is not None and by.team_id == child.team_id
-    if not (by.is_superuser or (has_role(by, *roles) and in_team)):
+    # Roles, not superuser status: an administrator's account reads everything but acts
+    # only in the roles it holds.
+    if not (has_role(by, *roles) and in_team):
         raise ActionNotPermitted(f"Only the child's team can {action} this referral.")
 
 
 def _require_role(*, by, roles: tuple[Role, ...], action: str) -> None:
-    if not (by.is_superuser or has_role(by, *roles)):
+    if not has_role(by, *roles):
         names = " or ".join(role.label.lower() for role in roles)
         raise ActionNotPermitted(f"Only a {names} can {action} a referral.")
 

@@ -1,7 +1,8 @@
 """/api/v1/children/: read-only, scoped by placements.access.children_visible_to."""
 
 from core.roles import Role
-from tests.factories import ChildFactory
+from placements.models import ReferralStatus as S
+from tests.factories import ChildFactory, referral_in
 
 URL = "/api/v1/children/"
 
@@ -23,12 +24,17 @@ def test_a_social_worker_sees_their_teams_children_only(as_user, personas, north
     assert client.get(f"{URL}{theirs.pk}/").status_code == 404
 
 
-def test_panels_see_every_child_and_filter_by_team(as_user, personas, north, south):
-    ours = ChildFactory(team=north)
-    theirs = ChildFactory(team=south)
+def test_panels_see_every_referred_child_and_filter_by_team(as_user, personas, north, south):
+    ours = referral_in(S.SUBMITTED, team=north).child
+    theirs = referral_in(S.ENDORSED, team=south).child
+    only_draft = referral_in(S.DRAFT, team=south).child
+    never_referred = ChildFactory(team=north)
     client = as_user(personas[Role.PANEL_CHAIR])
+
     assert set(ids(client.get(URL))) == {ours.pk, theirs.pk}
     assert ids(client.get(URL, {"team": south.pk})) == [theirs.pk]
+    for hidden in (only_draft, never_referred):
+        assert client.get(f"{URL}{hidden.pk}/").status_code == 404
 
 
 def test_search_by_local_id_only(as_user, personas, north):

@@ -134,6 +134,77 @@ def test_closing_twice_is_409_with_the_state(as_user, chair, meeting):
     assert (response.data["current_status"], response.data["allowed_transitions"]) == ("closed", [])
 
 
+def two_items(meeting, north) -> list[AgendaItem]:
+    return [
+        AgendaItemFactory(
+            meeting=meeting, position=position,
+            referral=ReferralFactory(child=ChildFactory(team=north), status=S.LISTED),
+        )
+        for position in (1, 2)
+    ]
+
+
+def positions(meeting) -> list[int]:
+    return list(meeting.items.order_by("position").values_list("pk", flat=True))
+
+
+def test_the_chair_reorders_the_agenda(as_user, chair, meeting, north):
+    first, second = two_items(meeting, north)
+    response = as_user(chair).post(
+        f"/api/v1/meetings/{meeting.pk}/reorder/", {"item_ids": [second.pk, first.pk]},
+        format="json",
+    )
+    assert response.status_code == 200, response.data
+    assert (response.data["id"], response.data["item_count"]) == (meeting.pk, 2)
+    assert positions(meeting) == [second.pk, first.pk]
+
+
+def test_a_member_who_is_not_the_chair_cannot_reorder(as_user, member, meeting, north):
+    first, second = two_items(meeting, north)
+    response = as_user(member).post(
+        f"/api/v1/meetings/{meeting.pk}/reorder/", {"item_ids": [second.pk, first.pk]},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert positions(meeting) == [first.pk, second.pk]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda first, second: {"item_ids": "first"},
+        lambda first, second: {"item_ids": ["x"]},
+        lambda first, second: {},
+        lambda first, second: {"item_ids": [second.pk]},
+        lambda first, second: {"item_ids": [second.pk, second.pk]},
+        lambda first, second: {"item_ids": [second.pk, first.pk, 10**30]},
+    ],
+    ids=["not-a-list", "not-ids", "no-list", "missing-one", "one-twice", "unknown-id"],
+)
+def test_a_reorder_that_is_not_the_whole_agenda_once_is_400(as_user, chair, meeting, north, body):
+    first, second = two_items(meeting, north)
+    response = as_user(chair).post(
+        f"/api/v1/meetings/{meeting.pk}/reorder/", body(first, second), format="json"
+    )
+    assert response.status_code == 400
+    assert "item_ids" in response.data
+    assert positions(meeting) == [first.pk, second.pk]
+
+
+def test_reordering_a_closed_meeting_is_409_and_another_panels_is_404(
+    as_user, chair, meeting, north
+):
+    first, second = two_items(meeting, north)
+    closed(meeting)
+    elsewhere = PanelMeetingFactory()
+    client = as_user(chair)
+    reordered = {"item_ids": [second.pk, first.pk]}
+    assert client.post(f"/api/v1/meetings/{meeting.pk}/reorder/", reordered,
+                       format="json").status_code == 409
+    assert client.post(f"/api/v1/meetings/{elsewhere.pk}/reorder/", reordered,
+                       format="json").status_code == 404
+
+
 # --- Agenda items --------------------------------------------------------------------------
 
 
@@ -296,12 +367,12 @@ def test_a_closed_meetings_decision_is_corrected_by_a_new_record(as_user, chair,
     original = DecisionFactory(agenda_item=item, outcome="approve_in_house")
     closed(item.meeting)
     response = as_user(chair).post("/api/v1/decisions/", {
-        "supersedes": original.pk, "outcome": "approve_external", "rationale": "Minutes corrected",
+        "supersedes": original.pk, "outcome": "approve_in_house", "rationale": "Minutes corrected",
     }, format="json")
     assert response.status_code == 201, response.data
     assert (response.data["supersedes"], response.data["agenda_item"]) == (original.pk, item.pk)
     original.refresh_from_db()
-    assert original.outcome == "approve_in_house"  # never edited
+    assert original.rationale != "Minutes corrected"  # never edited
     listed = as_user(chair).get("/api/v1/decisions/", {"meeting": item.meeting_id})
     by_id = {row["id"]: row for row in listed.data["results"]}
     assert by_id[original.pk]["superseded_by"] == response.data["id"]
@@ -418,3 +489,18 @@ def test_approvals_filter_on_status(as_user, personas, approval, north):
     client = as_user(personas[Role.DIRECTOR])
     assert ids(client.get("/api/v1/director-approvals/", {"status": "pending"})) == {approval.pk}
     assert ids(client.get("/api/v1/director-approvals/", {"status": "approved"})) == {done.pk}
+
+
+def test_a_correction_that_changes_a_referral_outcome_is_400(as_user, chair, item):
+    original = DecisionFactory(agenda_item=item, outcome="approve_in_house")
+    closed(item.meeting)
+    response = as_user(chair).post("/api/v1/decisions/", {
+        "supersedes": original.pk, "outcome": "decline", "rationale": "Changed our minds",
+    }, format="json")
+    assert response.status_code == 400
+    assert "outcome" in response.data
+
+
+@pytest.mark.parametrize("value", ["1e30", "abc", "99999999999999999999999"])
+def test_a_decision_filter_that_is_not_a_meeting_is_400(as_user, chair, value):
+    assert as_user(chair).get("/api/v1/decisions/", {"meeting": value}).status_code == 400

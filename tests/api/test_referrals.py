@@ -11,7 +11,8 @@ from core.roles import Role
 from placements.api import REFERRAL_ANSWER_FIELDS
 from placements.models import Referral, ReferralStatus, ReferralStatusChange
 from placements.services import referrals as referral_services
-from tests.factories import ChildFactory, ReferralFactory
+from tests.factories import ChildFactory, ReferralFactory, UserFactory
+from tests.mail import REFUSING, RefusingEmailBackend
 
 S = ReferralStatus
 URL = "/api/v1/referrals/"
@@ -122,11 +123,12 @@ def test_a_child_the_user_cannot_see_is_refused_as_unknown(as_user, social_worke
 
 
 def test_a_role_that_cannot_refer_gets_403(as_user, personas, child):
+    ReferralFactory(child=child, status=S.SUBMITTED)  # so the chair may see the child
     response = as_user(personas[Role.PANEL_CHAIR]).post(URL, {
         "child": child.pk, "placement_type_sought": "U4", "wanted_start_date": "2026-07-01",
     }, format="json")
     assert response.status_code == 403
-    assert not Referral.objects.exists()
+    assert Referral.objects.count() == 1
 
 
 def test_patch_changes_only_the_answers_given(as_user, social_worker, north):
@@ -171,6 +173,27 @@ def test_the_api_accepts_exactly_the_answers_the_service_accepts():
 
 
 # --- Transitions -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_succeeds_when_the_mail_server_is_down(
+    as_user, settings, caplog, role_groups, north
+):
+    """The e-mail goes out (eagerly, without a broker) once the move has committed: a
+    refused connection is logged, and the client still gets the moved referral."""
+    settings.EMAIL_BACKEND = REFUSING
+    RefusingEmailBackend.attempts = 0
+    worker = UserFactory(roles=[Role.SOCIAL_WORKER], team=north)
+    UserFactory(roles=[Role.TEAM_MANAGER], team=north, email="manager@example.gov.uk")
+    referral = north_referral(north, created_by=worker)
+
+    response = as_user(worker).post(action_url(referral, "submit"))
+
+    assert response.status_code == 200, response.data
+    assert response.data["status"] == "submitted"
+    assert Referral.objects.get(pk=referral.pk).status == S.SUBMITTED
+    assert RefusingEmailBackend.attempts >= 1
+    assert "in on_commit()" in caplog.text and "Connection refused" in caplog.text
 
 
 def test_submit_then_endorse_with_the_timeline_in_the_response(
@@ -331,6 +354,13 @@ def test_filters_on_status_team_child_and_emergency(as_user, personas, north, so
     assert ids(client.get(URL, {"child": endorsed.child_id})) == {endorsed.pk}
     assert ids(client.get(URL, {"is_emergency": "true"})) == {endorsed.pk}
     assert client.get(URL, {"status": "pending"}).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["1e30", "abc", "99999999999999999999999", "-1"])
+def test_a_child_filter_that_is_not_a_child_is_400(as_user, personas, value):
+    response = as_user(personas[Role.ADMINISTRATOR]).get(URL, {"child": value})
+    assert response.status_code == 400
+    assert "child" in response.data
 
 
 def test_filters_on_date_ranges(as_user, personas, north):

@@ -21,6 +21,7 @@ ENDPOINTS = {
     "/api/v1/meetings/": {"get"},
     "/api/v1/meetings/{id}/": {"get"},
     "/api/v1/meetings/{id}/close/": {"post"},
+    "/api/v1/meetings/{id}/reorder/": {"post"},
     "/api/v1/agenda-items/": {"get", "post"},
     "/api/v1/agenda-items/{id}/": {"get", "delete"},
     "/api/v1/decisions/": {"get", "post"},
@@ -38,6 +39,7 @@ ACTIONS = [
     ("/api/v1/referrals/{id}/return/", "post"),
     ("/api/v1/referrals/{id}/withdraw/", "post"),
     ("/api/v1/meetings/{id}/close/", "post"),
+    ("/api/v1/meetings/{id}/reorder/", "post"),
     ("/api/v1/director-approvals/{id}/approve/", "post"),
     ("/api/v1/director-approvals/{id}/refuse/", "post"),
 ]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.roles import Role
-from placements.models import ReferralStatus
+from placements.models import Referral, ReferralStatus
 from providers.reference import financial_year_start
 from tests.factories import (
     AgendaItemFactory,
@@ -167,3 +167,26 @@ def test_api_schema_needs_sign_in(client, personas):
     response = client.get(reverse("api-schema"))
     assert response.status_code == 200
     assert b"Placement commissioning API" in response.content
+
+
+def test_the_team_s_open_referrals_show_returned_ones_first_then_latest_changed(
+    client, personas, north
+):
+    def referral(status, days_ago, local_id):
+        made = ReferralFactory(child=ChildFactory(team=north, local_child_id=local_id),
+                               status=status)
+        Referral.objects.filter(pk=made.pk).update(
+            updated_at=timezone.now() - datetime.timedelta(days=days_ago)
+        )
+
+    referral(ReferralStatus.SUBMITTED, 3, "OLD-SUBMITTED")
+    referral(ReferralStatus.RETURNED, 9, "OLD-RETURNED")
+    referral(ReferralStatus.DRAFT, 1, "NEW-DRAFT")
+    referral(ReferralStatus.RETURNED, 5, "NEWER-RETURNED")
+    client.force_login(personas[Role.SOCIAL_WORKER])
+
+    html = client.get(reverse("home")).content.decode()
+    shown = sorted(["OLD-SUBMITTED", "OLD-RETURNED", "NEW-DRAFT", "NEWER-RETURNED"],
+                   key=html.index)
+
+    assert shown == ["NEWER-RETURNED", "OLD-RETURNED", "NEW-DRAFT", "OLD-SUBMITTED"]

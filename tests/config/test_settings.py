@@ -124,23 +124,88 @@ def test_a_broker_means_queued_tasks():
     assert result.stdout.strip() == "False"
 
 
-def test_production_refuses_to_start_without_a_real_secret():
-    result = run_django(
+# Everything production needs, each given explicitly; tests below take one away or spoil it.
+PRODUCTION_ENV = {
+    "SECRET_KEY": REAL_SECRET,
+    "DATABASE_URL": "postgres://app@db:5432/placements",
+    "ALLOWED_HOSTS": "placements.example.gov.uk",
+    "SITE_URL": "https://placements.example.gov.uk",
+    "CELERY_BROKER_URL": "redis://redis:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.example.gov.uk",
+}
+
+
+def production_check(**changes):
+    """manage.py check under production settings; a change of None unsets the variable."""
+    environ = {**PRODUCTION_ENV, **changes}
+    return run_django(
         "config.settings.production",
         "check",
-        DATABASE_URL="postgres://app@db:5432/placements",
-        ALLOWED_HOSTS="placements.example.gov.uk",
+        **{name: value for name, value in environ.items() if value is not None},
     )
+
+
+def test_production_refuses_to_start_without_a_real_secret():
+    result = production_check(SECRET_KEY=None)
     assert result.returncode != 0
     assert "SECRET_KEY must be set in production" in result.stderr
 
 
 def test_production_refuses_sqlite():
-    result = run_django(
-        "config.settings.production", "check", SECRET_KEY=REAL_SECRET, ALLOWED_HOSTS="x.gov.uk"
-    )
+    result = production_check(DATABASE_URL=None)
     assert result.returncode != 0
     assert "Production needs DATABASE_URL pointing at PostgreSQL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must be set in production"),
+        ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must be set in production"),
+        ({"SITE_URL": None}, "SITE_URL must be the service's https:// address in production, "
+                             "not unset"),
+        ({"SITE_URL": "http://placements.example.gov.uk"},
+         "SITE_URL must be the service's https:// address in production, "
+         "not 'http://placements.example.gov.uk'"),
+        ({"SITE_URL": "https://"}, "SITE_URL must be the service's https:// address"),
+        ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL must be set in production: without a "
+                                      "broker, tasks would run eagerly"),
+        ({"EMAIL_BACKEND": None}, "EMAIL_BACKEND must deliver e-mail in production"),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+         "EMAIL_BACKEND must deliver e-mail in production"),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+         "EMAIL_BACKEND must deliver e-mail in production"),
+        ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+        ({"EMAIL_USE_TLS": "sometimes"}, "EMAIL_USE_TLS must be true or false"),
+    ],
+    ids=["no-hosts", "blank-hosts", "no-site-url", "http-site-url", "hostless-site-url",
+         "no-broker", "no-email-backend", "console-email", "locmem-email", "bad-port", "bad-tls"],
+)
+def test_production_refuses_to_start_with_a_missing_or_unsafe_value(changes, message):
+    result = production_check(**changes)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-2000:]
+
+
+def test_production_reads_smtp_settings_and_queues_tasks():
+    result = run_django(
+        "config.settings.production",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT,"
+        " s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.SITE_URL,"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.ALLOWED_HOSTS)",
+        **{**PRODUCTION_ENV, "EMAIL_PORT": "587", "EMAIL_HOST_USER": "placements",
+           "EMAIL_HOST_PASSWORD": "s3cret", "EMAIL_USE_TLS": "true",
+           "SITE_URL": "https://placements.example.gov.uk/"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "smtp.example.gov.uk", "587", "placements", "s3cret", "True",
+        "https://placements.example.gov.uk", "False", "['placements.example.gov.uk']",
+    ]
 
 
 def test_production_settings_pass_the_deployment_checklist():
@@ -150,8 +215,6 @@ def test_production_settings_pass_the_deployment_checklist():
         "--deploy",
         "--fail-level",
         "WARNING",
-        SECRET_KEY=REAL_SECRET,
-        DATABASE_URL="postgres://app@db:5432/placements",
-        ALLOWED_HOSTS="placements.example.gov.uk",
+        **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr

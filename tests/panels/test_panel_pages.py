@@ -235,11 +235,13 @@ def test_a_closed_meeting_offers_corrections_not_decisions(chair_client, meeting
     assert "This meeting is closed" in text(response)
     assert Decision.objects.count() == 1
 
-    chair_client.post(correct, {"outcome": O.DECLINE, "rationale": "Minuted wrongly"})
+    refused = chair_client.post(correct, {"outcome": O.DECLINE, "rationale": "Minuted wrongly"})
+    assert "cannot change the outcome for a referral" in text(refused)
+    chair_client.post(correct, {"outcome": O.DEFER, "rationale": "Minuted wrongly"})
     correction = Decision.objects.get(supersedes=decision)
-    assert correction.outcome == O.DECLINE
+    assert (correction.outcome, correction.rationale) == (O.DEFER, "Minuted wrongly")
     minutes = text(chair_client.get(reverse("meeting-minutes", args=[meeting.pk])))
-    assert "Defer to the next meeting" in minutes and "Correction: Decline" in minutes
+    assert "Wait" in minutes and "Correction: Defer to the next meeting" in minutes
 
 
 def test_the_minutes_list_every_item_and_decision(chair_client, meeting, north):
@@ -545,3 +547,24 @@ def test_the_director_queue_uses_the_same_queries_for_1_or_5_approvals(
     many = queries_for(client, reverse("director-queue"))
     assert many == few
     assert text(client.get(reverse("director-queue"))).count("Outside the council's area.") == 5
+
+
+@pytest.mark.parametrize("model", ["decision", "directorapproval", "panelmeeting"])
+def test_the_admin_cannot_change_panel_records(client, db, model):
+    root = UserFactory(is_superuser=True, is_staff=True)
+    record = {"decision": DecisionFactory, "directorapproval": DirectorApprovalFactory,
+              "panelmeeting": PanelMeetingFactory}[model]()
+    client.force_login(root)
+
+    assert client.get(f"/admin/panels/{model}/{record.pk}/change/").status_code == 200  # view
+    response = client.post(f"/admin/panels/{model}/{record.pk}/change/", {})
+    assert response.status_code == 403
+    assert client.get(f"/admin/panels/{model}/add/").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["abc", "", "99999999999999999999999", "-1"])
+def test_adding_a_referral_that_is_not_an_id_is_refused_politely(chair_client, meeting, value):
+    response = chair_client.post(reverse("meeting-add-referral", args=[meeting.pk]),
+                                 {"referral": value}, follow=True)
+    assert response.status_code == 200
+    assert "Choose a referral to add." in text(response)

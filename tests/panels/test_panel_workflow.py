@@ -112,11 +112,12 @@ def test_every_endorsed_referral_is_listed_and_nothing_else(panel, north):
     assert "Resource Panel" in change.reason
 
 
-def test_emergencies_due_by_the_meeting_are_added_for_retrospective_review(panel, north):
+def test_every_unreviewed_emergency_goes_on_the_next_meeting(panel, north):
     due_earlier = emergency_referral_in(S.SOURCING, team=north, review_due=MONDAY - DAY)
     due_on_the_day = emergency_referral_in(S.READY_FOR_SOURCING, team=north,
                                            review_due=WEDNESDAY)
-    emergency_referral_in(S.SOURCING, team=north, review_due=WEDNESDAY + DAY)  # not yet due
+    # Not due until after this meeting, but the next one would be too late.
+    due_later = emergency_referral_in(S.SOURCING, team=north, review_due=WEDNESDAY + DAY)
     emergency_referral_in(S.WITHDRAWN, team=north, review_due=MONDAY)  # nothing to review
 
     meeting = services.meeting_schedule_next(panel=panel, today=MONDAY)
@@ -124,6 +125,7 @@ def test_emergencies_due_by_the_meeting_are_added_for_retrospective_review(panel
     assert agenda_of(meeting) == [
         (K.RETROSPECTIVE_REVIEW, due_earlier.pk, None, 1),
         (K.RETROSPECTIVE_REVIEW, due_on_the_day.pk, None, 2),
+        (K.RETROSPECTIVE_REVIEW, due_later.pk, None, 3),
     ]
     assert status_of(due_earlier) == S.SOURCING  # a review does not move the referral
 
@@ -745,13 +747,13 @@ def test_a_closed_meetings_agenda_cannot_change(closed, chair, north):
 def test_a_correction_is_a_new_record_that_supersedes_the_old(closed, chair):
     original = Decision.objects.get(agenda_item=closed["decided"])
 
-    correction = services.decision_correct(decision=original, by=chair, outcome=O.DECLINE,
+    correction = services.decision_correct(decision=original, by=chair, outcome=O.DEFER,
                                            rationale=" Minuted wrongly ")
 
     assert correction.supersedes == original and correction.pk != original.pk
     assert (correction.outcome, correction.rationale, correction.decided_by) == (
-        O.DECLINE, "Minuted wrongly", chair)
-    assert Decision.objects.get(pk=original.pk).outcome == O.DEFER  # untouched
+        O.DEFER, "Minuted wrongly", chair)
+    assert Decision.objects.get(pk=original.pk).rationale == "Wait"  # untouched
     assert status_of(closed["decided"].referral) == S.ENDORSED  # not moved again
 
 
@@ -767,17 +769,29 @@ def test_a_decision_of_an_open_meeting_is_not_corrected(meeting, chair, north):
 
 def test_a_decision_is_corrected_once_then_the_correction_is_corrected(closed, chair):
     original = Decision.objects.get(agenda_item=closed["decided"])
-    correction = services.decision_correct(decision=original, by=chair, outcome=O.DECLINE,
+    correction = services.decision_correct(decision=original, by=chair, outcome=O.DEFER,
                                            rationale="First correction")
 
     with pytest.raises(Conflict):
-        services.decision_correct(decision=original, by=chair, outcome=O.RETURN,
+        services.decision_correct(decision=original, by=chair, outcome=O.DEFER,
                                   rationale="Second correction of the original")
     assert Decision.objects.count() == 2
 
-    again = services.decision_correct(decision=correction, by=chair, outcome=O.RETURN,
+    again = services.decision_correct(decision=correction, by=chair, outcome=O.DEFER,
                                       rationale="Correcting the correction")
     assert again.supersedes == correction
+
+
+@pytest.mark.parametrize("outcome", [O.DECLINE, O.APPROVE_IN_HOUSE, O.RETURN])
+def test_a_correction_cannot_change_a_referral_outcome(closed, chair, outcome):
+    original = Decision.objects.get(agenda_item=closed["decided"])
+
+    with pytest.raises(InvalidInput):
+        services.decision_correct(decision=original, by=chair, outcome=outcome,
+                                  rationale="Should have been something else")
+
+    assert Decision.objects.count() == 1
+    assert status_of(closed["decided"].referral) == S.ENDORSED
 
 
 def test_a_correction_must_fit_the_item(closed, chair):
@@ -914,3 +928,42 @@ def test_a_referral_withdrawn_while_awaiting_the_director_leaves_the_queue(await
                       reason="Family found a kinship carer")
 
     assert list(pending_director_approvals(user=director)) == []
+
+
+def test_a_superuser_without_the_roles_neither_chairs_nor_approves(awaiting, meeting, north):
+    root = UserFactory(is_superuser=True, is_staff=True, roles=[Role.ADMINISTRATOR])
+    item = listed_item(meeting, team=north)
+
+    with pytest.raises(ActionNotPermitted):
+        services.decision_record(item=item, by=root, outcome=O.DECLINE, rationale="Admin says")
+    with pytest.raises(ActionNotPermitted):
+        services.director_decide(approval=awaiting, by=root, approved=True)
+    assert not Decision.objects.filter(agenda_item=item).exists()
+    awaiting.refresh_from_db()
+    assert awaiting.status == DirectorApproval.Status.PENDING
+
+
+def test_a_referral_deferred_at_a_meeting_cannot_be_added_back_to_it(meeting, chair, north):
+    from panels.selectors import referrals_ready_for_panel
+
+    item = listed_item(meeting, team=north)
+    services.decision_record(item=item, by=chair, outcome=O.DEFER, rationale="Need the report")
+    assert status_of(item.referral) == S.ENDORSED
+    assert item.referral not in referrals_ready_for_panel(meeting=meeting)
+
+    with pytest.raises(Conflict):
+        services.agenda_item_add(meeting=meeting, referral=item.referral, by=chair)
+    assert status_of(item.referral) == S.ENDORSED
+
+
+def test_an_emergency_past_its_review_date_and_unreviewed_is_overdue(panel, north, chair):
+    from panels.selectors import retrospective_reviews_overdue
+
+    overdue = emergency_referral_in(S.SOURCING, team=north, review_due=MONDAY - DAY)
+    emergency_referral_in(S.SOURCING, team=north, review_due=MONDAY)  # due today: not yet
+    reviewed = emergency_referral_in(S.SOURCING, team=north, review_due=MONDAY - 2 * DAY)
+    item = AgendaItemFactory(meeting=PanelMeetingFactory(panel=panel, date=MONDAY - 5 * DAY),
+                             kind=K.RETROSPECTIVE_REVIEW, referral=reviewed)
+    DecisionFactory(agenda_item=item, outcome=O.APPROVE_EXTERNAL)
+
+    assert list(retrospective_reviews_overdue(user=chair, today=MONDAY)) == [overdue]

@@ -16,6 +16,7 @@ EVERYONE_BUT_TEAM_AND_FINANCE = [
     Role.COMMISSIONING_OFFICER,
     Role.ADMINISTRATOR,
 ]
+REFERRAL_READERS = [Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.DIRECTOR, Role.COMMISSIONING_OFFICER]
 
 
 @pytest.fixture
@@ -47,14 +48,50 @@ def test_team_roles_see_only_their_own_teams_casework(personas, casework, role):
 
 
 @pytest.mark.parametrize("role", EVERYONE_BUT_TEAM_AND_FINANCE)
-def test_panel_director_commissioning_and_admin_see_every_child(personas, casework, role):
+def test_panel_director_commissioning_and_admin_see_every_referred_child(personas, casework, role):
     every_child = {rows["child"].pk for rows in casework.values()}
     assert _ids(children_visible_to(personas[role])) == every_child
 
 
-@pytest.mark.parametrize(
-    "role", [Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.DIRECTOR, Role.COMMISSIONING_OFFICER]
-)
+@pytest.fixture
+def unreferred(north, south):
+    """Children nobody outside their team has been asked about: one with no referral,
+    one with only a draft."""
+    only_draft = ChildFactory(team=south)
+    ReferralFactory(child=only_draft, status=ReferralStatus.DRAFT)
+    return {"none": ChildFactory(team=north), "only_draft": only_draft}
+
+
+@pytest.mark.parametrize("role", REFERRAL_READERS)
+def test_a_child_with_no_submitted_referral_is_invisible_beyond_the_team(
+    personas, casework, unreferred, role
+):
+    visible = _ids(children_visible_to(personas[role]))
+    assert visible == {rows["child"].pk for rows in casework.values()}
+    assert unreferred["none"].pk not in visible
+    assert unreferred["only_draft"].pk not in visible
+
+
+def test_administrators_and_their_teams_still_see_unreferred_children(
+    personas, casework, unreferred
+):
+    everyone = {rows["child"].pk for rows in casework.values()} | {
+        child.pk for child in unreferred.values()
+    }
+    assert _ids(children_visible_to(personas[Role.ADMINISTRATOR])) == everyone
+    assert _ids(children_visible_to(UserFactory(is_superuser=True))) == everyone
+    assert unreferred["none"].pk in _ids(children_visible_to(personas[Role.SOCIAL_WORKER]))
+
+
+def test_a_team_manager_on_panel_sees_own_team_and_referred_children(
+    north, casework, unreferred
+):
+    user = UserFactory(roles=[Role.TEAM_MANAGER, Role.PANEL_MEMBER], team=north)
+    expected = {rows["child"].pk for rows in casework.values()} | {unreferred["none"].pk}
+    assert _ids(children_visible_to(user)) == expected
+
+
+@pytest.mark.parametrize("role", REFERRAL_READERS)
 def test_drafts_stay_with_their_team(personas, casework, role):
     submitted = {rows["submitted"].pk for rows in casework.values()}
     assert _ids(referrals_visible_to(personas[role])) == submitted

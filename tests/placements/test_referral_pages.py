@@ -14,6 +14,7 @@ from django.urls import reverse
 from core.roles import Role
 from placements.models import Referral, ReferralStatus, ReferralStatusChange
 from tests.factories import ChildFactory, UserFactory, referral_in
+from tests.mail import REFUSING, RefusingEmailBackend
 
 S = ReferralStatus
 
@@ -103,6 +104,38 @@ def test_a_social_worker_refers_a_child_over_three_question_pages(client, person
     assert timeline_of(referral) == [("", S.DRAFT), (S.DRAFT, S.SUBMITTED)]
     assert "Referral submitted. It is now &#x27;Awaiting endorsement&#x27;." in client.get(
         response["Location"]).content.decode()
+
+
+def test_half_siblings_with_another_surname_can_be_chosen(client, personas, child, north, south):
+    half_sister = ChildFactory(team=north, first_name="Zoe", last_name="Adeyemi")
+    brother = ChildFactory(team=north, first_name="Tom", last_name="Okafor")
+    elsewhere = ChildFactory(team=south, last_name="Okafor")
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    url = reverse("referral-create", args=[child.pk])
+
+    form = client.get(url).context["form"]
+    response = client.post(url, {**PLACEMENT_ANSWERS, "siblings": [half_sister.pk, brother.pk]})
+
+    assert list(form.fields["siblings"].queryset) == [half_sister, brother]  # by surname
+    assert elsewhere not in form.fields["siblings"].queryset
+    assert "Children on your team's caseload. Leave empty if none." in text(client.get(url))
+    assert response.status_code == 302
+    assert set(Referral.objects.get(child=child).siblings.all()) == {half_sister, brother}
+
+
+def test_saving_the_page_keeps_siblings_set_through_the_api(client, personas, child, north):
+    half_brother = ChildFactory(team=north, last_name="Brown")
+    referral = referral_in(S.DRAFT, child=child)
+    referral.siblings.set([half_brother])  # as a PATCH to /api/v1/referrals/ would
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+    url = reverse("referral-edit", args=[referral.pk, "placement"])
+
+    form = client.get(url).context["form"]
+    answers = {**PLACEMENT_ANSWERS, "siblings": [str(pk) for pk in form["siblings"].value()]}
+    response = client.post(url, answers)
+
+    assert response.status_code == 302
+    assert list(referral.siblings.all()) == [half_brother]
 
 
 def test_missing_answers_are_named_in_an_error_summary_linked_to_the_fields(
@@ -279,6 +312,27 @@ def test_the_referral_page_shows_the_whole_timeline(client, personas, north):
         assert said in timeline
 
 
+@pytest.mark.django_db(transaction=True)
+def test_submitting_succeeds_when_the_mail_server_is_down(
+    client, settings, caplog, role_groups, north
+):
+    """Tasks run eagerly without a broker, so the e-mail is sent as the submit commits.
+    The submit has happened by then: a refused connection is logged, not a 500."""
+    settings.EMAIL_BACKEND = REFUSING
+    RefusingEmailBackend.attempts = 0
+    worker = UserFactory(roles=[Role.SOCIAL_WORKER], team=north)
+    UserFactory(roles=[Role.TEAM_MANAGER], team=north, email="manager@example.gov.uk")
+    referral = referral_in(S.DRAFT, team=north, created_by=worker)
+    sign_in(client, worker)
+
+    response = client.post(reverse("referral-check", args=[referral.pk]))
+
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=referral.pk).status == S.SUBMITTED
+    assert RefusingEmailBackend.attempts >= 1
+    assert "in on_commit()" in caplog.text and "Connection refused" in caplog.text
+
+
 # --- Who may see what ------------------------------------------------------------------
 
 
@@ -322,6 +376,23 @@ def test_finance_sees_no_childrens_records_or_referrals(client, personas, north)
     sign_in(client, personas[Role.FINANCE_MANAGER])
     for url in referral_pages(referral) + child_pages(referral.child):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("role", [Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.DIRECTOR,
+                                  Role.COMMISSIONING_OFFICER])
+def test_children_never_referred_beyond_their_team_are_404_to_panel_and_commissioners(
+    client, personas, north, role
+):
+    referred = referral_in(S.SUBMITTED, team=north).child
+    only_draft = referral_in(S.DRAFT, team=north).child
+    never_referred = ChildFactory(team=north)
+    sign_in(client, personas[role])
+
+    assert client.get(reverse("child-detail", args=[referred.pk])).status_code == 200
+    for child in (only_draft, never_referred):
+        assert client.get(reverse("child-detail", args=[child.pk])).status_code == 404
+    listed = client.get(reverse("child-list")).context["page"].object_list
+    assert [child.pk for child in listed] == [referred.pk]
 
 
 @pytest.mark.parametrize("role", [Role.PANEL_CHAIR, Role.DIRECTOR, Role.COMMISSIONING_OFFICER,
@@ -401,6 +472,34 @@ def test_the_referral_list_shows_each_visible_referral(client, personas, north, 
         assert reverse("referral-detail", args=[referral.pk]) not in page
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999999", "1e30", "abc"])
+def test_a_child_filter_that_is_not_a_child_is_an_error_on_the_list_page(
+    client, personas, north, value
+):
+    referral = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    response = client.get(reverse("referral-list"), {"child": value})
+
+    assert response.status_code == 200
+    assert error_links(response) == ["id_child"]
+    assert 'id="id_child"' in response.content.decode()
+    assert "Enter the system ID of a child" in text(response)
+    assert reverse("referral-detail", args=[referral.pk]) in text(response)  # filter ignored
+
+
+def test_the_child_filter_is_a_text_box_not_a_list_of_every_child(client, personas, north):
+    mine = referral_in(S.SUBMITTED, team=north)
+    other = referral_in(S.SUBMITTED, team=north)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    page = text(client.get(reverse("referral-list"), {"child": mine.child_id}))
+
+    assert reverse("referral-detail", args=[mine.pk]) in page
+    assert reverse("referral-detail", args=[other.pk]) not in page
+    assert other.child.last_name not in page
+
+
 def test_the_referral_detail_page_uses_a_fixed_number_of_queries(client, personas, north):
     from placements.services import referrals as services
 
@@ -423,3 +522,50 @@ def test_someone_outside_the_team_cannot_open_a_draft_for_editing(client, person
     response = client.get(reverse("referral-edit", args=[referral.pk, "placement"]))
 
     assert response.status_code == 404  # drafts stay with their team
+
+
+# --- The children list -------------------------------------------------------------------
+
+
+def test_children_are_searched_by_local_child_id(client, personas, north):
+    maya = ChildFactory(team=north, local_child_id="LC-1001", last_name="Okafor")
+    other = ChildFactory(team=north, local_child_id="LC-2002", last_name="Okoro")
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    page = text(client.get(reverse("child-list"), {"local_child_id": "LC-1001"}))
+
+    assert "Search by local child ID" in page
+    assert "surname" not in page
+    assert reverse("child-detail", args=[maya.pk]) in page
+    assert reverse("child-detail", args=[other.pk]) not in page
+
+
+def test_a_surname_typed_into_the_search_finds_no_one(client, personas, north):
+    """Surnames must not be searchable: the search sits in the URL, and so in access logs."""
+    ChildFactory(team=north, local_child_id="LC-1001", last_name="Okafor")
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    by_surname = text(client.get(reverse("child-list"), {"local_child_id": "Okafor"}))
+    old_parameter = client.get(reverse("child-list"), {"q": "Okafor"})
+
+    assert "No children have a local child ID matching" in by_surname
+    assert old_parameter.context["search"] == ""  # ignored: the whole list shows
+
+
+def test_the_children_list_is_sorted_by_surname_and_paged_keeping_the_search(
+    client, personas, north
+):
+    from placements.views import PAGE_SIZE
+
+    for n, surname in enumerate(["Zed", "Adams", "Moss"] * 10):
+        ChildFactory(team=north, local_child_id=f"LC-{n:03d}", last_name=surname)
+    sign_in(client, personas[Role.SOCIAL_WORKER])
+
+    some = client.get(reverse("child-list"), {"local_child_id": "LC-00"}).context["page"]
+    everyone = client.get(reverse("child-list"), {"local_child_id": "LC-"})
+
+    assert some.paginator.count == 10  # LC-000 … LC-009
+    assert [c.last_name for c in some.object_list] == ["Adams"] * 3 + ["Moss"] * 3 + ["Zed"] * 4
+    assert len(everyone.context["page"].object_list) == PAGE_SIZE
+    assert [c.last_name for c in everyone.context["page"].object_list][:10] == ["Adams"] * 10
+    assert "?local_child_id=LC-&amp;page=2" in everyone.content.decode()

@@ -561,3 +561,13 @@ def test_people_without_an_address_or_no_longer_active_are_skipped(
         services.referral_endorse(referral=referral, by=personas[Role.TEAM_MANAGER])
     assert sent_to() == ["panel_chair@example.gov.uk"]
     assert extra.pk and gone.pk
+
+
+def test_a_superuser_outside_the_team_cannot_endorse(north):
+    root = UserFactory(is_superuser=True, is_staff=True, roles=[Role.ADMINISTRATOR])
+    referral = referral_in(S.SUBMITTED, team=north)
+
+    with pytest.raises(ActionNotPermitted):
+        services.referral_endorse(referral=referral, by=root)
+    referral.refresh_from_db()
+    assert referral.status == S.SUBMITTED
