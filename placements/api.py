@@ -21,7 +21,14 @@ from core.api import (
     error_responses,
 )
 from placements.access import children_visible_to, referrals_visible_to
-from placements.models import Child, Referral, ReferralRisk, ReferralStatus, ReferralStatusChange
+from placements.models import (
+    REFERRAL_ANSWERS,
+    Child,
+    Referral,
+    ReferralRisk,
+    ReferralStatus,
+    ReferralStatusChange,
+)
 from placements.reference import Suitability
 from placements.selectors import ReferralFilter
 from placements.services import referrals as services
@@ -29,25 +36,7 @@ from providers.reference import Risk
 
 # The referral's own answers (the Placements data standard fields), in form order.
 # tests/api checks that this matches what placements.services accepts.
-REFERRAL_ANSWER_FIELDS = [
-    "is_emergency",
-    "urgency",
-    "placement_type_sought",
-    "wanted_start_date",
-    "must_be_within_20_miles",
-    "preferred_location",
-    "suitability_foster",
-    "suitability_residential",
-    "suitability_supported",
-    "needs_summary",
-    "communication_and_language_needs",
-    "cultural_needs",
-    "home_adaptations",
-    "can_live_alongside",
-    "pets",
-    "additional_support",
-    "deprivation_of_liberty_order",
-]
+REFERRAL_ANSWER_FIELDS = list(REFERRAL_ANSWERS)
 
 
 # --- Children ----------------------------------------------------------------------------

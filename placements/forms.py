@@ -3,7 +3,7 @@
 from django import forms
 
 from core.forms import DateInput, GovukForm, GovukModelForm
-from placements.models import Child, Referral
+from placements.models import NEEDS_QUESTIONS, PLACEMENT_QUESTIONS, Child, Referral
 from providers.reference import RISKS_TO_CHILD, RISKS_TO_OTHERS, PlacementType
 
 
@@ -12,18 +12,7 @@ class ReferralPlacementForm(GovukModelForm):
 
     class Meta:
         model = Referral
-        fields = [
-            "is_emergency",
-            "urgency",
-            "placement_type_sought",
-            "wanted_start_date",
-            "must_be_within_20_miles",
-            "preferred_location",
-            "suitability_foster",
-            "suitability_residential",
-            "suitability_supported",
-            "siblings",
-        ]
+        fields = [*PLACEMENT_QUESTIONS, "siblings"]
         widgets = {
             "wanted_start_date": DateInput,
             "urgency": forms.RadioSelect,
@@ -74,17 +63,12 @@ class ReferralNeedsForm(GovukModelForm):
 
     class Meta:
         model = Referral
-        fields = [
-            "needs_summary",
-            "communication_and_language_needs",
-            "cultural_needs",
-            "home_adaptations",
-            "can_live_alongside",
-            "pets",
-            "additional_support",
-            "deprivation_of_liberty_order",
-        ]
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields[:-1]}
+        fields = list(NEEDS_QUESTIONS)
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in NEEDS_QUESTIONS
+            if name != "deprivation_of_liberty_order"
+        }
         labels = {
             "needs_summary": "Summary of the child's needs",
             "deprivation_of_liberty_order": "A deprivation of liberty order applies",

@@ -10,6 +10,9 @@ from placements.models.children import Child
 from placements.models.placements import Contribution, Placement, PlacementCost, UnmetDemand
 from placements.models.referrals import (
     ALLOWED_TRANSITIONS,
+    NEEDS_QUESTIONS,
+    PLACEMENT_QUESTIONS,
+    REFERRAL_ANSWERS,
     Referral,
     ReferralRisk,
     ReferralSourcingRequest,
@@ -19,6 +22,9 @@ from placements.models.referrals import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "NEEDS_QUESTIONS",
+    "PLACEMENT_QUESTIONS",
+    "REFERRAL_ANSWERS",
     "BudgetAdjustment",
     "BudgetLine",
     "BudgetLineRule",

@@ -128,6 +128,32 @@ class Referral(models.Model):
         return ALLOWED_TRANSITIONS[self.status]
 
 
+# The referral's answers (Placements data standard), in the order the question pages ask
+# them: what is sought, then the child's needs. Forms, the API and the services share them.
+PLACEMENT_QUESTIONS = (
+    "is_emergency",
+    "urgency",
+    "placement_type_sought",
+    "wanted_start_date",
+    "must_be_within_20_miles",
+    "preferred_location",
+    "suitability_foster",
+    "suitability_residential",
+    "suitability_supported",
+)
+NEEDS_QUESTIONS = (
+    "needs_summary",
+    "communication_and_language_needs",
+    "cultural_needs",
+    "home_adaptations",
+    "can_live_alongside",
+    "pets",
+    "additional_support",
+    "deprivation_of_liberty_order",
+)
+REFERRAL_ANSWERS = PLACEMENT_QUESTIONS + NEEDS_QUESTIONS
+
+
 class ReferralRisk(models.Model):
     """One risk to the child or to others, with what the provider needs to know about it."""
 

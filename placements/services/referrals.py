@@ -13,6 +13,7 @@ from core.roles import Role, has_role
 from placements.access import referrals_visible_to
 from placements.models import (
     ALLOWED_TRANSITIONS,
+    REFERRAL_ANSWERS,
     Child,
     Referral,
     ReferralRisk,
@@ -97,15 +98,8 @@ def _require_reason(reason: str, *, action: str) -> str:
 
 # --- Drafting ---------------------------------------------------------------------------
 
-REFERRAL_FIELDS = frozenset(
-    f.name
-    for f in Referral._meta.get_fields()
-    if f.concrete
-    and not f.many_to_many
-    and f.name
-    not in {"id", "child", "status", "created_by", "created_at", "updated_at",
-            "retrospective_review_due"}
-)
+# The answers a referral's author may set; status and dates belong to the workflow.
+REFERRAL_FIELDS = frozenset(REFERRAL_ANSWERS)
 
 
 def _apply_fields(referral: Referral, *, fields: dict, siblings, risks) -> None:

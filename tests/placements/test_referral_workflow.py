@@ -571,3 +571,13 @@ def test_a_superuser_outside_the_team_cannot_endorse(north):
         services.referral_endorse(referral=referral, by=root)
     referral.refresh_from_db()
     assert referral.status == S.SUBMITTED
+
+
+def test_the_referral_answers_cover_every_field_the_author_writes():
+    from placements.models import REFERRAL_ANSWERS, Referral
+
+    workflow = {"id", "child", "status", "created_by", "created_at", "updated_at",
+                "retrospective_review_due"}
+    authored = {f.name for f in Referral._meta.get_fields()
+                if f.concrete and not f.many_to_many and f.name not in workflow}
+    assert set(REFERRAL_ANSWERS) == authored
