@@ -21,7 +21,7 @@ class DecisionForm(GovukForm):
         required=False, label="The placement may be outside the council's area"
     )
 
-    def __init__(self, *args, item: AgendaItem, **kwargs):
+    def __init__(self, *args, item: AgendaItem, correcting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = [
             (outcome, Decision.Outcome(outcome).label) for outcome in OUTCOMES_BY_KIND[item.kind]
@@ -33,7 +33,8 @@ class DecisionForm(GovukForm):
             self.fields["review_date"].error_messages["required"] = (
                 "Enter when the placement will be reviewed again"
             )
-        if item.kind != AgendaItem.Kind.REFERRAL:
+        # Cost and area decide the Director's part, which a correction does not reopen.
+        if correcting or item.kind != AgendaItem.Kind.REFERRAL:
             del self.fields["estimated_weekly_cost"]
             del self.fields["out_of_area"]
 

@@ -149,12 +149,10 @@ def decision_correct(request, pk):
         decisions_visible_to(request.user).select_related("agenda_item"), pk=pk
     )
     item = _item_for(request, decision.agenda_item_id)
-    form = DecisionForm(request.POST or None, item=item, initial={
+    form = DecisionForm(request.POST or None, item=item, correcting=True, initial={
         "outcome": decision.outcome, "rationale": decision.rationale,
         "conditions": decision.conditions, "review_date": decision.review_date,
     })
-    form.fields.pop("estimated_weekly_cost", None)
-    form.fields.pop("out_of_area", None)
     if request.method == "POST" and form.is_valid():
         try:
             services.decision_correct(decision=decision, by=request.user, **form.cleaned_data)
