@@ -32,6 +32,30 @@ def ends_after_start(start: str, end: str, name: str, *, strictly=False) -> mode
     )
 
 
+class PostcodeDistrict(models.Model):
+    """The centre of a postcode district (outward code, e.g. "LS6"), for distances.
+
+    Loaded from a CSV of outward codes with their centroids (e.g. derived from the ONS
+    Postcode Directory) or by the demo. Distances are straight lines between centres."""
+
+    outward_code = models.CharField(max_length=4, unique=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5)
+
+    class Meta:
+        ordering = ["outward_code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="postcode_district_coordinates",
+            )
+        ]
+
+    def __str__(self):
+        return self.outward_code
+
+
 class Provider(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=30, choices=ProviderKind.choices)
@@ -270,6 +294,9 @@ class SourcingRequest(models.Model):
     max_distance_miles = models.PositiveSmallIntegerField(null=True, blank=True)
     urgency = models.CharField(max_length=15, choices=Urgency.choices)
     wanted_start_date = models.DateField()
+    planned_end_date = models.DateField(
+        null=True, blank=True, help_text="When known; savings count the weeks until then."
+    )
     response_deadline = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -277,9 +304,13 @@ class SourcingRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    outcome_note = models.TextField(blank=True, help_text="Why it was closed or cancelled.")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            ends_after_start("wanted_start_date", "planned_end_date", "sourcing_request_dates"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -344,6 +375,21 @@ class Quote(models.Model):
     decline_reason = models.CharField(max_length=300, blank=True)
     on_framework = models.BooleanField(default=True)
     expected_weeks = models.PositiveSmallIntegerField(default=52)
+    negotiated_saving = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="(Quoted − agreed weekly price) × expected weeks, set when a price is agreed.",
+    )
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    discount = models.ForeignKey(
+        ProviderDiscount, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The discount applied when the quote was accepted.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -369,6 +415,12 @@ class Quote(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="accepted") | Q(agreed_weekly_price__isnull=False),
                 name="quote_accepted_has_agreed_price",
+            ),
+            # Negotiation brings a price down; a dearer offer is a new quote.
+            models.CheckConstraint(
+                condition=Q(agreed_weekly_price__isnull=True)
+                | Q(agreed_weekly_price__lte=F("quoted_weekly_price")),
+                name="quote_agreed_not_above_quoted",
             ),
         ]
 

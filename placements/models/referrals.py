@@ -201,3 +201,21 @@ class ReferralSourcingRequest(models.Model):
     sourcing_request = models.OneToOneField(
         "providers.SourcingRequest", on_delete=models.PROTECT, related_name="+"
     )
+    # The social worker's choice among the offers, which a commissioning officer confirms.
+    chosen_quote = models.ForeignKey(
+        "providers.Quote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    choice_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(chosen_quote__isnull=True) | ~Q(choice_reason=""),
+                name="referral_sourcing_choice_has_reason",
+            )
+        ]
