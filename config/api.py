@@ -11,6 +11,13 @@ from panels.api import (
     PanelViewSet,
 )
 from placements.api import ChildViewSet, ReferralViewSet
+from providers.api import (
+    FrameworkRateViewSet,
+    FrameworkViewSet,
+    ProviderDiscountViewSet,
+    ProviderViewSet,
+    ServiceViewSet,
+)
 
 router = DefaultRouter()
 router.register("children", ChildViewSet, basename="child")
@@ -20,5 +27,10 @@ router.register("meetings", PanelMeetingViewSet, basename="meeting")
 router.register("agenda-items", AgendaItemViewSet, basename="agenda-item")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("director-approvals", DirectorApprovalViewSet, basename="director-approval")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("services", ServiceViewSet, basename="service")
+router.register("frameworks", FrameworkViewSet, basename="framework")
+router.register("framework-rates", FrameworkRateViewSet, basename="framework-rate")
+router.register("provider-discounts", ProviderDiscountViewSet, basename="provider-discount")
 
 urlpatterns = router.urls

@@ -26,5 +26,10 @@ app.conf.beat_schedule = {
         "task": "panels.tasks.schedule_next_meetings",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Chase providers who have not answered a sourcing request; mark them after the deadline.
+    "chase-sourcing-invitations": {
+        "task": "providers.tasks.chase_sourcing_invitations",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 app.autodiscover_tasks()

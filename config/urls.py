@@ -20,6 +20,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("placements.urls")),
     path("", include("panels.urls")),
+    path("", include("providers.urls")),
     path("admin/", admin.site.urls),
     # The API's OpenAPI schema; endpoints arrive with the workflow issues under /api/v1/.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

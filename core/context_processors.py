@@ -9,6 +9,8 @@ NAVIGATION = [
     ("Home", "home", set(Role)),
     ("Children", "child-list", set(Role) - {R.FINANCE_MANAGER}),
     ("Referrals", "referral-list", set(Role) - {R.FINANCE_MANAGER}),
+    ("Sourcing", "sourcing-queue", {R.COMMISSIONING_OFFICER, R.ADMINISTRATOR}),
+    ("Providers", "service-directory", set(Role)),
     ("Panel meetings", "meeting-list", {R.PANEL_CHAIR, R.PANEL_MEMBER, R.DIRECTOR, R.ADMINISTRATOR}),
     ("Approvals", "director-queue", {R.DIRECTOR, R.ADMINISTRATOR}),
     ("Administration", "admin:index", {R.ADMINISTRATOR}),

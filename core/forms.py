@@ -63,9 +63,13 @@ class GovukBoundField(BoundField):
 
 
 class DateInput(forms.DateInput):
-    """The browser's date picker; submits ISO dates."""
+    """The browser's date picker; submits ISO dates, and must be given them back (a saved
+    date in the locale's format would show as blank)."""
 
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs=attrs, format=format)
 
 
 def required_message(field: forms.Field, name: str) -> str:

@@ -73,9 +73,13 @@ def seed_membership(*, framework, lot, provider, index: int, calendar: DemoCalen
 
 
 def ceilings_by_year(*, ceiling: Decimal, calendar: DemoCalendar) -> dict[int, Decimal]:
+    """Last year's, this year's and next year's: the next uplift is agreed in advance, so a
+    placement wanted after 1 April can be priced against the framework."""
+    current = pricing.scaled(ceiling, percent=CEILING_UPLIFT_PERCENT)
     return {
         calendar.previous_year: ceiling,
-        calendar.current_year: pricing.scaled(ceiling, percent=CEILING_UPLIFT_PERCENT),
+        calendar.current_year: current,
+        calendar.current_year + 1: pricing.scaled(current, percent=CEILING_UPLIFT_PERCENT),
     }
 
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from demo import pricing
 from demo.clock import DemoCalendar, add_years, at
-from demo.market import AREAS, HOME_AREA, weighted
+from demo.geography import is_out_of_authority, miles_from_home
+from demo.market import Market, weighted
 from placements.models import Child, Contribution, Placement, PlacementCost, Referral
 from placements.reference import ReasonPlaceChange
 from providers.models import Quote, Service
@@ -41,6 +42,7 @@ class Pin:
     weekly: Decimal | None = None
     on_framework: bool = False
     quote: Quote | None = None
+    planned_end: datetime.date | None = None  # the sourcing request's, when bought in
 
 
 @dataclasses.dataclass
@@ -149,15 +151,15 @@ def build_placement(*, rng, child, planned: Planned, calendar, market) -> Placem
     weekly = pin.weekly if pin and pin.weekly else initial_price(
         rng, offer=offer, placement_type=placement_type, solo=solo, service=service,
         on_framework=on_framework, start=planned.start, calendar=calendar, market=market)
-    distance, out_of_authority = distance_from_home(rng, offer=offer, service=service)
     placement = Placement(
         child=child, referral=pin.referral if pin else None, quote=pin.quote if pin else None,
         service=service, placement_type=placement_type,
         place_provider=service.provider.place_provider, on_framework=on_framework,
         start_date=planned.start, end_date=planned.end, reason_for_change=planned.reason,
-        planned_end_date=planned_end(rng, child=child, placement_type=placement_type,
-                                     start=planned.start),
-        distance_from_home_miles=distance, out_of_authority=out_of_authority,
+        planned_end_date=pinned_end(pin) if pin and pin.quote else planned_end(
+            rng, child=child, placement_type=placement_type, start=planned.start),
+        distance_from_home_miles=miles_from_home(child.home_postcode, service, market.centres),
+        out_of_authority=is_out_of_authority(service),
     )
     placement.demo_offer = offer
     placement.demo_costs = cost_rows(rng, placement=placement, weekly=weekly, solo=solo,
@@ -224,20 +226,9 @@ def contributions(rng, *, placement: Placement, offer: str) -> list[dict]:
                  weekly_amount=Decimal(rng.randint(35, 90) * 10).quantize(pricing.PENNY))]
 
 
-def distance_from_home(rng, *, offer: str, service: Service) -> tuple[Decimal, bool]:
-    """Miles from the child's home, and whether the placement is outside Demoshire."""
-    if offer == pricing.IN_HOUSE_FOSTERING:
-        # Most council carers live in the county; a few just over the border.
-        if rng.random() < 0.08:
-            return pricing.miles_between(rng, low=20, high=28), True
-        return pricing.miles_between(rng, low=1, high=16), False
-    if offer == pricing.IFA:
-        if rng.random() < 0.32:
-            return pricing.miles_between(rng, low=14, high=45), True
-        return pricing.miles_between(rng, low=1, high=19), False
-    area = service.local_authority_area
-    low, high = AREAS[area][2]
-    return pricing.miles_between(rng, low=low, high=high), area != HOME_AREA
+def pinned_end(pin: Pin) -> datetime.date | None:
+    """A bought placement keeps the planned end its sourcing request was sent with."""
+    return None if pin.planned_end is None else max(pin.start, pin.planned_end)
 
 
 def planned_end(rng, *, child: Child, placement_type: str, start: datetime.date):
@@ -280,3 +271,21 @@ def cost_objects(*, placement: Placement, cast) -> list[PlacementCost]:
             weekly_amount=weekly, reason=reason, note=note, created_by=cast.users["finance"],
         ))
     return costs
+
+
+def align_distances(*, children: list[Child], market: Market) -> None:
+    """Bring the children's placements into line with the map: miles from the centre of the
+    child's home district to the service, and outside the county when the service is.
+    New placements already agree; this corrects those seeded before services had places."""
+    homes = {child.pk: child.home_postcode for child in children}
+    placements = Placement.objects.filter(child_id__in=homes).select_related("service")
+    changed = []
+    for placement in placements:
+        if placement.service.latitude is None:
+            continue  # not a demo service: nothing to measure from
+        distance = miles_from_home(homes[placement.child_id], placement.service, market.centres)
+        outside = is_out_of_authority(placement.service)
+        if (placement.distance_from_home_miles, placement.out_of_authority) != (distance, outside):
+            placement.distance_from_home_miles, placement.out_of_authority = distance, outside
+            changed.append(placement)
+    Placement.objects.bulk_update(changed, ["distance_from_home_miles", "out_of_authority"])

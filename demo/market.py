@@ -97,9 +97,12 @@ class ProviderSpec:
 @dataclasses.dataclass
 class Market:
     """The services a placement can be made with, by offer (see pricing), plus the
-    framework terms that placements and quotes are priced against."""
+    framework terms that placements and quotes are priced against, and where each postcode
+    district's centre is (see geography), for distances."""
 
     services: dict[str, list[Service]]
+    centres: dict[str, tuple[Decimal, Decimal]] = dataclasses.field(default_factory=dict)
+    risks_excluded: dict[int, set[str]] = dataclasses.field(default_factory=dict)
     members: dict[int, set[int]] = dataclasses.field(default_factory=dict)
     lot_ceilings: dict[tuple[int, str, int], Decimal] = dataclasses.field(default_factory=dict)
     provider_ceilings: dict[tuple[int, str, int], Decimal] = dataclasses.field(
@@ -117,6 +120,14 @@ class Market:
         own = self.provider_ceilings.get((service.provider_id, placement_type, year))
         return own or self.lot_ceilings.get((LOT_FOR_TYPE[placement_type], placement_type, year))
 
+    def all_services(self) -> list[Service]:
+        return [service for services in self.services.values() for service in services]
+
+    def can_take(self, service: Service, *, age: int, risks) -> bool:
+        """Whether the service is registered for the age and excludes none of the risks."""
+        return (service.min_age <= age <= service.max_age
+                and not self.risks_excluded.get(service.pk, set()) & set(risks))
+
     def pick_service(self, rng: random.Random, *, offer: str, age: int) -> Service:
         candidates = self.services[offer]
         fitting = [s for s in candidates if s.min_age <= age <= s.max_age]
@@ -126,7 +137,7 @@ class Market:
 def seed_market(*, calendar: DemoCalendar) -> Market:
     rng = random.Random("demoshire:market")
     urns = (f"SC{412345 + n * 3571:06d}" for n in range(1000))
-    services: dict[str, list[Service]] = {}
+    market = Market(services={})
     for spec in provider_specs(rng):
         provider, _created = Provider.objects.get_or_create(
             name=spec.name,
@@ -140,14 +151,15 @@ def seed_market(*, calendar: DemoCalendar) -> Market:
         for service_spec in spec.services:
             service = seed_service(
                 provider=provider, spec=service_spec, urn=next(urns), rng=rng,
-                today=calendar.today,
+                today=calendar.today, market=market,
             )
-            services.setdefault(service_spec.offer or spec.offer, []).append(service)
-    return Market(services=services)
+            market.services.setdefault(service_spec.offer or spec.offer, []).append(service)
+    return market
 
 
 def seed_service(
-    *, provider: Provider, spec: ServiceSpec, urn: str, rng: random.Random, today: datetime.date
+    *, provider: Provider, spec: ServiceSpec, urn: str, rng: random.Random, today: datetime.date,
+    market: Market,
 ) -> Service:
     prefix, districts, _miles = AREAS[spec.area]
     inspected = spec.rating != OfstedRating.NOT_YET_INSPECTED
@@ -171,11 +183,14 @@ def seed_service(
     service.provider = provider  # spare a query per service later
     add_missing(ServicePlacementType, service, "placement_type", spec.placement_types)
     add_missing(ServiceNeed, service, "need", spec.needs)
-    add_missing(ServiceRiskExclusion, service, "risk", spec.risks_excluded)
+    market.risks_excluded[service.pk] = add_missing(
+        ServiceRiskExclusion, service, "risk", spec.risks_excluded
+    )
     return service
 
 
-def add_missing(model, service: Service, field: str, values) -> None:
+def add_missing(model, service: Service, field: str, values) -> set[str]:
+    """Add the values the service lacks; returns all it has now."""
     have = set(model.objects.filter(service=service).values_list(field, flat=True))
     model.objects.bulk_create(
         [
@@ -184,6 +199,7 @@ def add_missing(model, service: Service, field: str, values) -> None:
             if value not in have
         ]
     )
+    return have | set(values)
 
 
 def provider_specs(rng: random.Random) -> list[ProviderSpec]:
@@ -194,7 +210,7 @@ def provider_specs(rng: random.Random) -> list[ProviderSpec]:
         *(ifa_spec(rng, stem=stem, index=n) for n, stem in enumerate(IFA_STEMS)),
         *(home_spec(rng, stem=stem, index=n, house_names=house_names)
           for n, stem in enumerate(HOME_STEMS)),
-        *(supported_spec(rng, name=name) for name in SUPPORTED_PROVIDERS),
+        *(supported_spec(rng, name=name, index=n) for n, name in enumerate(SUPPORTED_PROVIDERS)),
         *(secure_spec(rng, provider=p, service=s, area=a, code=c)
           for p, s, a, c in SECURE_PROVIDERS),
         *(school_spec(rng, name=name, index=n) for n, name in enumerate(SCHOOL_PROVIDERS)),
@@ -268,14 +284,17 @@ def home_spec(rng: random.Random, *, stem: str, index: int, house_names: list[st
     return ProviderSpec(name, ProviderKind.CHILDRENS_HOME, code, pricing.EXTERNAL_HOME, homes)
 
 
-def supported_spec(rng: random.Random, *, name: str) -> ProviderSpec:
+def supported_spec(rng: random.Random, *, name: str, index: int) -> ProviderSpec:
     places = rng.randint(8, 20)
+    # Most are in the county, near the young people's schools, colleges and networks: the
+    # shortlist for a 16-year-old who must stay within 20 miles always has a few.
+    area = "Calderfield" if index % 3 == 2 else HOME_AREA
     # Ofsted only began registering supported accommodation in 2023: many are uninspected.
     service = ServiceSpec(
         name=f"{name} – Demoshire",
         placement_types=("K3",),
         min_age=16, max_age=17, places=places, vacancies=rng.randint(1, 4),
-        area=weighted(rng, {"Demoshire": 70, "Calderfield": 30}),
+        area=area,
         needs=(Need.UNACCOMPANIED_ASYLUM,) if rng.random() < 0.5 else (),
         risks_excluded=(Risk.SEXUAL_HARM, Risk.FIRE_SETTING),
         rating=OfstedRating.NOT_YET_INSPECTED if rng.random() < 0.6 else OfstedRating.GOOD,

@@ -1,4 +1,4 @@
-"""Weekly prices, distances and other numbers for the demo, as Decimals drawn from a seeded
+"""Weekly prices and other numbers for the demo, as Decimals drawn from a seeded
 random.Random. Money never passes through float: prices are drawn in whole pence."""
 
 import datetime
@@ -6,7 +6,6 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 
 PENNY = Decimal("0.01")
-TENTH = Decimal("0.1")
 SEVEN = Decimal(7)
 
 # What kind of placement a child has, independent of the SSDA903 codes it maps to.
@@ -56,10 +55,6 @@ def uplifted(amount: Decimal, *, rng: random.Random) -> Decimal:
 
 def scaled(amount: Decimal, *, percent: int) -> Decimal:
     return money(amount * Decimal(100 + percent) / 100)
-
-
-def miles_between(rng: random.Random, *, low: int, high: int) -> Decimal:
-    return (Decimal(rng.randint(low * 10, high * 10)) / 10).quantize(TENTH)
 
 
 def cost_over(*, weekly: Decimal, days: int) -> Decimal:

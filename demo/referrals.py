@@ -3,10 +3,11 @@
 import datetime
 import random
 
+from demo.market import FOSTERING_EXCLUSIONS, HOME_EXCLUSIONS
 from demo.people import Cast
 from demo.scenarios import PANEL_CHAIRS
 from demo.stories import ReferralPlan
-from placements.models import Referral, ReferralRisk, ReferralStatusChange
+from placements.models import Referral, ReferralRisk, ReferralStatus, ReferralStatusChange
 from placements.reference import Suitability
 from providers.reference import Risk
 
@@ -48,6 +49,11 @@ RISK_DETAILS = {
     Risk.FIRE_SETTING: "One incident of setting fire to bedding last year.",
 }
 TEENAGE_RISKS = tuple(RISK_DETAILS)
+# Fire-setting rules out most of the market. Referrals waiting for sourcing keep to risks
+# that the services take, so that the sourcing shortlist has options to show.
+PLACEABLE_RISKS = tuple(
+    r for r in TEENAGE_RISKS if r not in {*FOSTERING_EXCLUSIONS, *HOME_EXCLUSIONS}
+)
 
 
 def seed_referrals(*, plans: list[ReferralPlan], cast: Cast) -> None:
@@ -132,5 +138,6 @@ def status_changes(*, plan: ReferralPlan, cast: Cast) -> list[ReferralStatusChan
 def risks(*, plan: ReferralPlan, rng: random.Random) -> list[ReferralRisk]:
     if plan.child.age_on(plan.drafted_on) < 11:
         return []
-    chosen = rng.sample(TEENAGE_RISKS, k=rng.choice((0, 1, 1, 2, 3)))
+    pool = PLACEABLE_RISKS if plan.status == ReferralStatus.READY_FOR_SOURCING else TEENAGE_RISKS
+    chosen = rng.sample(pool, k=rng.choice((0, 1, 1, 2, 3)))
     return [ReferralRisk(referral=plan.referral, risk=r, details=RISK_DETAILS[r]) for r in chosen]

@@ -157,7 +157,9 @@ STORY = {
                                        "been tried.")),
             outcome="approve_external", director="refused"),
     ]),
-    S.READY_FOR_SOURCING: (4, 1, [
+    # At least three, so the sourcing workbench has an emergency, a panel approval and a
+    # Director's approval waiting in every county.
+    S.READY_FOR_SOURCING: (5, 3, [
         Scenario("approved_in_house", TO_PANEL + (APPROVED_IN_HOUSE,), route=IN_HOUSE,
                  panel=PERMANENCE, outcome="approve_in_house"),
         Scenario("approved_by_director", TO_PANEL + (NEEDS_DIRECTOR, DIRECTOR_APPROVED),

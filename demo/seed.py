@@ -12,7 +12,8 @@ from demo.budgets import seed_budgets
 from demo.children import seed_children
 from demo.clock import DemoCalendar
 from demo.frameworks import seed_framework
-from demo.histories import Pin, plan_history, seed_placements
+from demo.geography import seed_geography
+from demo.histories import Pin, align_distances, plan_history, seed_placements
 from demo.market import Market, seed_market
 from demo.panels import seed_panel_business, seed_panels
 from demo.people import seed_people
@@ -33,6 +34,7 @@ def seed_demo(*, children: int, today) -> None:
     calendar = DemoCalendar(today=today)
     cast = seed_people()
     market = seed_market(calendar=calendar)
+    seed_geography(market)
     seed_framework(market=market, calendar=calendar)
     panels = seed_panels(cast=cast)
     county = seed_children(count=children, calendar=calendar, cast=cast)
@@ -46,6 +48,7 @@ def seed_demo(*, children: int, today) -> None:
         market=market,
     )
     seed_placements(histories=histories, cast=cast, calendar=calendar)
+    align_distances(children=county, market=market)
     seed_panel_business(plans=fresh_plans, panels=panels, cast=cast, calendar=calendar)
     seed_budgets(calendar=calendar)
 
@@ -104,7 +107,8 @@ def pin_for(*, plan: ReferralPlan | None, accepted: dict, market: Market) -> Pin
         return Pin(start=start, offer=OFFER_FOR_TYPE[plan.placement_type_sought],
                    service=offer.service, placement_type=plan.placement_type_sought,
                    referral=plan.referral, previous_end_reason=reason, weekly=offer.weekly,
-                   on_framework=offer.on_framework, quote=offer.quote)
+                   on_framework=offer.on_framework, quote=offer.quote,
+                   planned_end=offer.planned_end)
     return Pin(start=start, offer=pricing.IN_HOUSE_FOSTERING,
                service=market.services[pricing.IN_HOUSE_FOSTERING][0],
                placement_type=plan.placement_type_sought, referral=plan.referral,

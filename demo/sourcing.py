@@ -7,10 +7,13 @@ import random
 from decimal import Decimal
 
 from demo import pricing
+from demo.histories import planned_end
 from demo.market import Market
 from demo.people import Cast
 from demo.stories import ReferralPlan
 from placements.models import ReferralSourcingRequest, ReferralStatus
+from providers import matching
+from providers.geo import miles_between
 from providers.models import (
     NegotiationStep,
     Quote,
@@ -34,6 +37,8 @@ INCLUSIONS = {
                        "training.",
     pricing.SECURE: "Education, health and therapeutic services on site.",
 }
+# The social worker's reason, where the status history gives none (emergencies).
+EMERGENCY_CHOICE = "The only offer able to take the child tonight; the carers know the area."
 PROVIDER_DECLINES = (
     "No vacancy for the child's age group.",
     "Cannot manage the risks described alongside current residents.",
@@ -47,6 +52,7 @@ class AcceptedOffer:
     quote: Quote
     weekly: Decimal
     on_framework: bool
+    planned_end: datetime.date | None
 
 
 @dataclasses.dataclass
@@ -105,25 +111,67 @@ def seed_request(*, plan, rng, cast, market, counters, stamps) -> AcceptedOffer 
         max_distance_miles=20 if plan.must_be_within_20_miles else None,
         urgency=plan.urgency,
         wanted_start_date=plan.wanted_start_date,
+        # The care plan's end, where it has one: 18 for long-term fostering and supported
+        # accommodation, some months for short-term fostering; none for a children's home.
+        planned_end_date=planned_end(rng, child=child, placement_type=plan.placement_type_sought,
+                                     start=plan.wanted_start_date),
         response_deadline=sent_at + deadline,
         created_by=cast.users["commissioner"],
         sent_at=sent_at,
         closed_at=placed.at if placed else None,
     )
-    SourcingRequest.objects.filter(pk=request.pk).update(
-        created_at=sent_at - datetime.timedelta(minutes=30)
-    )
-    ReferralSourcingRequest.objects.create(referral=plan.referral, sourcing_request=request)
     invited = invite(request=request, plan=plan, rng=rng, market=market)
-    return quote(request=request, plan=plan, invited=invited, rng=rng, cast=cast,
-                 market=market, stamps=stamps)
+    quotes = record_quotes(request=request, plan=plan, invited=invited, rng=rng, cast=cast,
+                           market=market, stamps=stamps)
+    offer = settle(request=request, plan=plan, quotes=quotes, rng=rng, cast=cast, stamps=stamps)
+    ReferralSourcingRequest.objects.create(
+        referral=plan.referral, sourcing_request=request, **choice(plan=plan, quotes=quotes)
+    )
+    SourcingRequest.objects.filter(pk=request.pk).update(
+        created_at=sent_at - datetime.timedelta(minutes=30),
+        outcome_note=outcome_note(plan=plan, offer=offer, quotes=quotes) if placed else "",
+    )
+    return offer
+
+
+def choice(*, plan: ReferralPlan, quotes: list[Quote]) -> dict:
+    """The social worker's choice of offer, once the referral has got that far."""
+    chosen = plan.change_to(S.PROVIDER_CHOSEN)
+    if chosen is None:
+        return {}
+    return {
+        "chosen_quote": quotes[0],
+        "chosen_by": plan.child.social_worker,
+        "chosen_at": chosen.at,
+        "choice_reason": chosen.reason or EMERGENCY_CHOICE,
+    }
+
+
+def outcome_note(*, plan: ReferralPlan, offer: AcceptedOffer, quotes: list[Quote]) -> str:
+    start = plan.change_to(S.PLACED).at.date()
+    others = len(quotes) - 1
+    return (
+        f"Placed with {offer.service.name} from {start.day} {start:%B %Y} at "
+        f"£{offer.weekly:,} a week. {others} other response{'s' if others != 1 else ''} "
+        "thanked and closed."
+    )
+
+
+def within_reach(*, request: SourcingRequest, service: Service, market: Market) -> bool:
+    if request.max_distance_miles is None:
+        return True
+    miles = miles_between(*market.centres[request.area], service.latitude, service.longitude)
+    return miles <= request.max_distance_miles
 
 
 def invite(*, request, plan, rng, market) -> list[SourcingInvitation]:
     offer = OFFER_FOR_TYPE[request.placement_type]
     fitting = [s for s in market.services[offer]
-               if s.min_age <= request.age_years <= s.max_age] or market.services[offer]
+               if market.can_take(s, age=request.age_years, risks=request.risks)]
+    fitting = fitting or list(market.services[offer])
     fitting = rng.sample(fitting, k=len(fitting))
+    # Those within the distance asked for first; further ones only when too few are near.
+    fitting.sort(key=lambda s: not within_reach(request=request, service=s, market=market))
     # Framework providers first, as the framework requires; then a couple of spot providers.
     framework = [s for s in fitting if market.is_on_framework(s, request.placement_type)][:4]
     spot = [s for s in fitting if s not in framework][:2]
@@ -166,9 +214,8 @@ def quoted_price(*, rng, service, request, market) -> Decimal:
     return min(price, ceiling - rng.randint(5, 60))
 
 
-def quote(*, request, plan, invited, rng, cast, market, stamps) -> AcceptedOffer | None:
-    commissioner = cast.users["commissioner"]
-    status = plan.status
+def record_quotes(*, request, plan, invited, rng, cast, market, stamps) -> list[Quote]:
+    """What each responding provider said; the last of three or more declined to offer."""
     quotes = []
     for n, invitation in enumerate(invited):
         declines = n == len(invited) - 1 and len(invited) >= 3
@@ -182,13 +229,22 @@ def quote(*, request, plan, invited, rng, cast, market, stamps) -> AcceptedOffer
             inclusions="" if declines else INCLUSIONS[OFFER_FOR_TYPE[request.placement_type]],
             available_from=plan.wanted_start_date,
             on_framework=invitation.on_framework,
-            expected_weeks=26 if request.placement_type == "K3" else 52,
-            recorded_by=commissioner,
+            expected_weeks=matching.expected_weeks(
+                start=request.wanted_start_date, planned_end=request.planned_end_date
+            ),
+            recorded_by=cast.users["commissioner"],
         ))
     Quote.objects.bulk_create(quotes)
     for n, made in enumerate(quotes):
         made.recorded_at = request.sent_at + datetime.timedelta(hours=2 + 3 * n)
         stamps.quotes.append(made)
+    return quotes
+
+
+def settle(*, request, plan, quotes, rng, cast, stamps) -> AcceptedOffer | None:
+    """How far the first offer got: challenged, negotiated, or accepted for a placed child."""
+    commissioner = cast.users["commissioner"]
+    status = plan.status
     chosen = quotes[0]
     if status == S.SOURCING:
         return None
@@ -199,8 +255,8 @@ def quote(*, request, plan, invited, rng, cast, market, stamps) -> AcceptedOffer
     if status == S.PROVIDER_CHOSEN:
         negotiate(quote=chosen, at=options_at, rounds=2, by=commissioner, stamps=stamps)
         return None
-    return accept(quote=chosen, others=quotes[1:], plan=plan, rng=rng, at=options_at,
-                  by=commissioner, stamps=stamps)
+    return accept(quote=chosen, others=quotes[1:], request=request, plan=plan, rng=rng,
+                  at=options_at, by=commissioner, stamps=stamps)
 
 
 def negotiate(*, quote: Quote, at, rounds: int, by, stamps, agree=False) -> Decimal:
@@ -225,18 +281,32 @@ def negotiate(*, quote: Quote, at, rounds: int, by, stamps, agree=False) -> Deci
     return revised
 
 
-def accept(*, quote, others, plan, rng, at, by, stamps) -> AcceptedOffer:
+def accept(*, quote, others, request, plan, rng, at, by, stamps) -> AcceptedOffer:
     negotiated = not plan.scenario.emergency and rng.random() < 0.7
     if negotiated:
         agreed = negotiate(quote=quote, at=at, rounds=2, by=by, stamps=stamps, agree=True)
+        agreed_at = stamps.steps[-1].recorded_at
     else:
-        agreed = quote.quoted_weekly_price
+        # Taken at the price offered: always for an emergency bed, when there is no time
+        # to haggle, and now and then when the offer is already keen.
+        agreed, agreed_at = quote.quoted_weekly_price, at
     quote.status = Quote.Status.ACCEPTED
     quote.agreed_weekly_price = agreed
-    quote.save(update_fields=["status", "agreed_weekly_price"])
+    quote.negotiated_saving = saving(quote)
+    quote.agreed_by = by
+    quote.agreed_at = agreed_at
+    quote.save(update_fields=["status", "agreed_weekly_price", "negotiated_saving", "agreed_by",
+                              "agreed_at"])
     for other in others:
         if other.status == Quote.Status.OFFERED:
             other.status = Quote.Status.DECLINED
     Quote.objects.bulk_update(others, ["status"])
     return AcceptedOffer(service=quote.service, quote=quote, weekly=agreed,
-                         on_framework=quote.on_framework)
+                         on_framework=quote.on_framework, planned_end=request.planned_end_date)
+
+
+def saving(quote: Quote) -> Decimal:
+    """(Quoted − agreed weekly price) × expected weeks, in pence."""
+    return pricing.money(
+        (quote.quoted_weekly_price - quote.agreed_weekly_price) * quote.expected_weeks
+    )

@@ -9,7 +9,7 @@ import datetime
 import random
 
 from demo.children import SW_NORTH_CASELOAD
-from demo.clock import DemoCalendar, at, next_weekday, weekdays_before
+from demo.clock import DemoCalendar, add_years, at, next_weekday, weekdays_before
 from demo.scenarios import (
     IN_HOUSE,
     PANEL_NAMES,
@@ -25,6 +25,9 @@ from providers.reference import Urgency
 S = ReferralStatus
 FULL_COUNTY = 300
 PAST_MEETINGS = 16  # how many weeks back a decision may have been made
+# A young person this close to 18 is planning to leave care, not to move: a referral's
+# wanted start would fall after their 18th birthday, when no children's service takes them.
+LEAVING_CARE_DAYS = 90
 
 
 @dataclasses.dataclass
@@ -83,7 +86,8 @@ def scenario_counts(*, children: int) -> list[Scenario]:
 def plan_story(*, children: list[Child], calendar: DemoCalendar) -> list[ReferralPlan]:
     rng = random.Random("demoshire:story")
     north = children[:SW_NORTH_CASELOAD]
-    others = [c for c in children[SW_NORTH_CASELOAD:] if c.age_on(calendar.today) >= 3]
+    others = [c for c in children[SW_NORTH_CASELOAD:]
+              if c.age_on(calendar.today) >= 3 and not leaving_care_soon(c, calendar=calendar)]
     rng.shuffle(others)
     casting = [(north[n], scenario_named(name)) for n, name in enumerate(SW_NORTH_SCENARIOS)]
     county = scenario_counts(children=len(children))
@@ -99,6 +103,11 @@ def plan_story(*, children: list[Child], calendar: DemoCalendar) -> list[Referra
                       meeting_days=meeting_days)
         for n, (child, scenario) in enumerate(casting)
     ]
+
+
+def leaving_care_soon(child: Child, *, calendar: DemoCalendar) -> bool:
+    eighteen = add_years(child.date_of_birth, 18)
+    return (eighteen - calendar.today).days < LEAVING_CARE_DAYS
 
 
 def plan_referral(*, number, child, scenario, rng, calendar, meeting_days) -> ReferralPlan:

@@ -16,7 +16,14 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.roles import Role, roles_of
-from placements.models import Child, Placement, Referral, ReferralStatus
+from placements.models import (
+    Child,
+    Placement,
+    Referral,
+    ReferralSourcingRequest,
+    ReferralStatus,
+)
+from providers.models import Quote, SourcingRequest
 
 _TEAM_ROLES = {Role.SOCIAL_WORKER, Role.TEAM_MANAGER}
 _SUBMITTED_REFERRALS_ROLES = {
@@ -72,3 +79,18 @@ def placements_visible_to(user) -> QuerySet[Placement]:
     if roles & _TEAM_ROLES and user.team_id:
         return Placement.objects.filter(child__team_id=user.team_id)
     return Placement.objects.none()
+
+
+def sourcing_requests_visible_to(user) -> QuerySet[SourcingRequest]:
+    """Sourcing requests of the referrals the user may see (finance sees none)."""
+    roles = roles_of(user)
+    if _sees_everything(user, roles) or Role.COMMISSIONING_OFFICER in roles:
+        return SourcingRequest.objects.all()
+    links = ReferralSourcingRequest.objects.filter(
+        referral__in=referrals_visible_to(user), sourcing_request=OuterRef("pk")
+    )
+    return SourcingRequest.objects.filter(Exists(links))
+
+
+def quotes_visible_to(user) -> QuerySet[Quote]:
+    return Quote.objects.filter(sourcing_request__in=sourcing_requests_visible_to(user))

@@ -18,6 +18,9 @@ NEXT_STEP = {
     S.ENDORSED: (Role.PANEL_CHAIR, "is endorsed and ready for the next panel"),
     S.AWAITING_DIRECTOR: (Role.DIRECTOR, "awaits your approval"),
     S.READY_FOR_SOURCING: (Role.COMMISSIONING_OFFICER, "is ready for sourcing"),
+    S.OPTIONS_READY: (None, "has placement options ready for you to choose from"),
+    S.PROVIDER_CHOSEN: (Role.COMMISSIONING_OFFICER, "has a chosen offer to confirm"),
+    S.PLACED: (None, "has a placement"),
     S.DECLINED: (None, "was declined"),
     S.WITHDRAWN: (None, "was withdrawn"),
 }

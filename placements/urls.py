@@ -1,8 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from placements import views
 
 urlpatterns = [
+    # Sourcing first: "referrals/<pk>/sourcing/…" must not be read as a referral action.
+    path("", include("placements.urls_sourcing")),
+    path("", include("placements.urls_choice")),
     path("children/", views.child_list, name="child-list"),
     path("children/<int:pk>/", views.child_detail, name="child-detail"),
     path("children/<int:child_pk>/refer/", views.referral_create, name="referral-create"),

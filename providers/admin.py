@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from providers.models import (
     Framework,
     FrameworkLot,
     FrameworkMembership,
     FrameworkRate,
     NegotiationStep,
+    PostcodeDistrict,
     Provider,
     ProviderDiscount,
     Quote,
@@ -90,30 +92,36 @@ class ProviderDiscountAdmin(admin.ModelAdmin):
     list_select_related = ["provider"]
 
 
-class SourcingInvitationInline(admin.TabularInline):
+class SourcingInvitationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SourcingInvitation
     extra = 0
     raw_id_fields = ["service"]
 
 
 @admin.register(SourcingRequest)
-class SourcingRequestAdmin(admin.ModelAdmin):
+class SourcingRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reference", "status", "placement_type", "urgency", "response_deadline"]
     list_filter = ["status", "urgency"]
     search_fields = ["reference"]
     inlines = [SourcingInvitationInline]
 
 
-class NegotiationStepInline(admin.TabularInline):
+class NegotiationStepInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = NegotiationStep
     extra = 0
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "sourcing_request", "service", "status", "quoted_weekly_price",
                     "agreed_weekly_price"]
     list_filter = ["status"]
     list_select_related = ["sourcing_request", "service", "service__provider"]
     raw_id_fields = ["service", "sourcing_request"]
     inlines = [NegotiationStepInline]
+
+
+@admin.register(PostcodeDistrict)
+class PostcodeDistrictAdmin(admin.ModelAdmin):
+    list_display = ["outward_code", "latitude", "longitude"]
+    search_fields = ["outward_code"]

@@ -119,6 +119,17 @@ EMERGENCY_REVIEW_DAYS = env_int("EMERGENCY_REVIEW_DAYS", 7, minimum=1)
 DIRECTOR_APPROVAL_WEEKLY_THRESHOLD = env_int("DIRECTOR_APPROVAL_WEEKLY_THRESHOLD", 4000, minimum=0)
 HIGH_COST_REVIEW_COUNT = env_int("HIGH_COST_REVIEW_COUNT", 27, minimum=1)
 COUNCIL_NAME = env_str("COUNCIL_NAME", "Demoshire County Council")
+# The council's own area, as services record theirs: a placement elsewhere is out of area.
+LOCAL_AUTHORITY_AREA = env_str("LOCAL_AUTHORITY_AREA", "Demoshire")
+# Hours providers have to answer a sourcing request, by the referral's urgency; they are
+# chased once half the time has gone.
+SOURCING_RESPONSE_HOURS = {
+    "today": env_int("SOURCING_RESPONSE_HOURS_TODAY", 4, minimum=1),
+    "within_5_days": env_int("SOURCING_RESPONSE_HOURS_WITHIN_5_DAYS", 48, minimum=1),
+    "later": env_int("SOURCING_RESPONSE_HOURS_LATER", 120, minimum=1),
+}
+# The comparison's score: quality weight in percent; cost gets the rest.
+SOURCING_QUALITY_WEIGHT = env_int("SOURCING_QUALITY_WEIGHT", 60, minimum=0, maximum=100)
 # Demo users with a printed password must never reach a real council's database.
 DEMO_DATA_ALLOWED = False
 

@@ -30,6 +30,16 @@ ENDPOINTS = {
     "/api/v1/director-approvals/{id}/": {"get"},
     "/api/v1/director-approvals/{id}/approve/": {"post"},
     "/api/v1/director-approvals/{id}/refuse/": {"post"},
+    "/api/v1/providers/": {"get", "post"},
+    "/api/v1/providers/{id}/": {"get", "patch"},
+    "/api/v1/services/": {"get", "post"},
+    "/api/v1/services/{id}/": {"get", "patch"},
+    "/api/v1/frameworks/": {"get"},
+    "/api/v1/frameworks/{id}/": {"get"},
+    "/api/v1/frameworks/{id}/uplift/": {"post"},
+    "/api/v1/framework-rates/": {"get", "post"},
+    "/api/v1/framework-rates/{id}/": {"get", "patch"},
+    "/api/v1/provider-discounts/": {"get", "post"},
 }
 # Operations that change an existing object can answer every error.
 ACTIONS = [
@@ -42,8 +52,15 @@ ACTIONS = [
     ("/api/v1/meetings/{id}/reorder/", "post"),
     ("/api/v1/director-approvals/{id}/approve/", "post"),
     ("/api/v1/director-approvals/{id}/refuse/", "post"),
+    ("/api/v1/providers/{id}/", "patch"),
+    ("/api/v1/services/{id}/", "patch"),
+    ("/api/v1/frameworks/{id}/uplift/", "post"),
+    ("/api/v1/framework-rates/{id}/", "patch"),
 ]
-CREATES = ["/api/v1/referrals/", "/api/v1/agenda-items/", "/api/v1/decisions/"]
+CREATES = [
+    "/api/v1/referrals/", "/api/v1/agenda-items/", "/api/v1/decisions/", "/api/v1/providers/",
+    "/api/v1/services/", "/api/v1/framework-rates/", "/api/v1/provider-discounts/",
+]
 
 
 @pytest.fixture

@@ -1,0 +1,402 @@
+"""Every change to a sourcing request, its invitations and its quotes.
+
+A sourcing request (states in SourcingRequest's docstring) is the anonymised referral-out.
+Placements' sourcing services call these inside their own transactions and move the
+referral on; these functions never know about referrals. Each checks the actor, locks the
+request row, and refuses a move its state does not allow.
+"""
+
+import datetime
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
+from core.roles import Role, has_role
+from providers import matching
+from providers.models import (
+    NegotiationStep,
+    Quote,
+    Service,
+    SourcingInvitation,
+    SourcingRequest,
+)
+from providers.tasks import send_provider_emails
+
+R = SourcingRequest.Status
+Q_ = Quote.Status
+PENCE = Decimal("0.01")
+# What each request state allows.
+OPEN_REQUEST_STATUSES = frozenset({R.DRAFT, R.SENT})
+
+
+def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
+    """E-mail providers once the change is committed; a rolled-back change sends nothing,
+    and a failure to queue (broker down) is logged, not turned into an error page."""
+    transaction.on_commit(
+        lambda: send_provider_emails.delay(kind=kind, request_id=request_id, service_ids=service_ids),
+        robust=True,
+    )
+
+
+def require_commissioner(by, *, action: str) -> None:
+    if not has_role(by, Role.COMMISSIONING_OFFICER):
+        raise ActionNotPermitted(f"Only a commissioning officer can {action}.")
+
+
+def _lock(request: SourcingRequest) -> SourcingRequest:
+    return SourcingRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _require_request_status(request: SourcingRequest, statuses, message: str) -> None:
+    if request.status not in statuses:
+        raise TransitionNotAllowed(
+            message, current=request.status, allowed=sorted(OPEN_REQUEST_STATUSES - {request.status})
+        )
+
+
+def _money(value, *, field: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except Exception:
+        raise InvalidInput("Enter a weekly price in pounds, like 875.00.", field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput("Enter a weekly price of £0 or more.", field=field)
+    if amount >= Decimal("10000000000"):
+        raise InvalidInput("Enter a weekly price under £10,000,000,000.", field=field)
+    return amount.quantize(PENCE, rounding=ROUND_HALF_UP)
+
+
+def _reason(reason: str, *, field: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(message, field=field)
+    return reason
+
+
+# --- The request ------------------------------------------------------------------------
+
+REQUEST_FIELDS = frozenset({
+    "placement_type", "age_years", "sex", "needs", "risks", "needs_summary", "area",
+    "max_distance_miles", "urgency", "wanted_start_date", "planned_end_date",
+})
+
+
+@transaction.atomic
+def sourcing_request_create(*, by, fields: dict) -> SourcingRequest:
+    """A draft request. Its reference (SR-<year>-<number>) comes from its id, so two
+    officers starting requests at once never collide."""
+    require_commissioner(by, action="start a sourcing request")
+    unknown = set(fields) - REQUEST_FIELDS
+    if unknown:
+        raise InvalidInput(f"Unknown sourcing request fields: {', '.join(sorted(unknown))}.")
+    planned_end = fields.get("planned_end_date")
+    if planned_end and planned_end < fields["wanted_start_date"]:
+        raise InvalidInput(
+            "The planned end date must be on or after the wanted start date.",
+            field="planned_end_date",
+        )
+    request = SourcingRequest.objects.create(
+        reference=f"new-{uuid.uuid4().hex[:16]}", created_by=by, status=R.DRAFT, **fields
+    )
+    request.reference = f"SR-{timezone.localdate().year}-{request.pk:05d}"
+    request.save(update_fields=["reference"])
+    return request
+
+
+def response_deadline(*, urgency: str, sent_at: datetime.datetime) -> datetime.datetime:
+    return sent_at + datetime.timedelta(hours=settings.SOURCING_RESPONSE_HOURS[urgency])
+
+
+@transaction.atomic
+def sourcing_request_send(
+    *, by, request: SourcingRequest, service_ids, off_framework_reasons: dict | None = None
+) -> SourcingRequest:
+    """Send a draft request to the chosen services: records what went to whom, sets the
+    response deadline from the urgency and e-mails each provider on commit. A service
+    that is not on the framework for this type and year needs a recorded reason."""
+    require_commissioner(by, action="send a sourcing request")
+    request = _lock(request)
+    _require_request_status(request, {R.DRAFT}, "Only a draft sourcing request can be sent.")
+    try:
+        service_ids = list(dict.fromkeys(int(pk) for pk in service_ids))
+    except (TypeError, ValueError):
+        raise InvalidInput("Choose services from the list.", field="services") from None
+    if not service_ids:
+        raise InvalidInput("Select at least one service to send the request to.", field="services")
+    now = timezone.now()
+    invitations = _invitations(
+        request=request, service_ids=service_ids, reasons=off_framework_reasons or {}, at=now
+    )
+    SourcingInvitation.objects.bulk_create(invitations)
+    request.status = R.SENT
+    request.sent_at = now
+    request.response_deadline = response_deadline(urgency=request.urgency, sent_at=now)
+    request.save(update_fields=["status", "sent_at", "response_deadline"])
+    tell_providers(kind="request", request_id=request.pk, service_ids=service_ids)
+    return request
+
+
+def _invitations(*, request, service_ids, reasons: dict, at) -> list[SourcingInvitation]:
+    evaluated = matching.evaluate_services(request=request, service_ids=service_ids)
+    missing = set(service_ids) - set(evaluated)
+    if missing:
+        raise InvalidInput("A service chosen is not active or does not exist.", field="services")
+    invitations = []
+    for pk in service_ids:
+        candidate = evaluated[pk]
+        reason = (reasons.get(pk) or reasons.get(str(pk)) or "").strip()
+        if not candidate.on_framework and not reason:
+            raise InvalidInput(
+                f"Give a reason for inviting {candidate.service}, which is not on a framework "
+                f"for {request.placement_type} (for example, no framework home matched).",
+                field="off_framework_reason",
+            )
+        invitations.append(SourcingInvitation(
+            sourcing_request=request, service=candidate.service, on_framework=candidate.on_framework,
+            off_framework_reason="" if candidate.on_framework else reason,
+            match_reasons=candidate.reasons + [f"Does not meet: {f}" for f in candidate.failures],
+            sent_at=at,
+        ))
+    return invitations
+
+
+@transaction.atomic
+def invitation_add(
+    *, by, request: SourcingRequest, service: Service, off_framework_reason: str = ""
+) -> SourcingInvitation:
+    """Invite one more service to a request already sent (e.g. after the first replies)."""
+    require_commissioner(by, action="invite a provider")
+    request = _lock(request)
+    _require_request_status(request, {R.SENT}, "Providers can be added only to a sent request.")
+    if request.invitations.filter(service=service).exists():
+        raise InvalidInput(f"{service} has already been invited.", field="service")
+    now = timezone.now()
+    (invitation,) = _invitations(
+        request=request, service_ids=[service.pk], reasons={service.pk: off_framework_reason},
+        at=now,
+    )
+    invitation.save()
+    if request.response_deadline is None or request.response_deadline <= now:
+        # A provider asked after the deadline gets the usual time to answer, rather than an
+        # e-mail asking for a reply by a time already gone and a 'no response' mark at the
+        # next chase run.
+        request.response_deadline = response_deadline(urgency=request.urgency, sent_at=now)
+        request.save(update_fields=["response_deadline"])
+    tell_providers(kind="request", request_id=request.pk, service_ids=[service.pk])
+    return invitation
+
+
+# --- Answers from providers -------------------------------------------------------------
+
+
+def _invitation_for(request: SourcingRequest, service: Service) -> SourcingInvitation:
+    invitation = request.invitations.filter(service=service).first()
+    if invitation is None:
+        raise InvalidInput(
+            f"{service} was not sent this request; invite it before recording its answer.",
+            field="service",
+        )
+    if request.quotes.filter(service=service).exists():
+        raise InvalidInput(f"An answer from {service} is already recorded.", field="service")
+    return invitation
+
+
+@transaction.atomic
+def quote_record(
+    *,
+    by,
+    request: SourcingRequest,
+    service: Service,
+    quoted_weekly_price,
+    inclusions: str = "",
+    available_from: datetime.date | None = None,
+) -> Quote:
+    """A provider's offer: the price first quoted, what it includes, when it can start."""
+    require_commissioner(by, action="record a quote")
+    request = _lock(request)
+    _require_request_status(request, {R.SENT}, "Offers can be recorded only on a sent request.")
+    invitation = _invitation_for(request, service)
+    start = available_from or request.wanted_start_date
+    quote = Quote.objects.create(
+        sourcing_request=request, service=service, status=Q_.OFFERED,
+        quoted_weekly_price=_money(quoted_weekly_price, field="quoted_weekly_price"),
+        inclusions=(inclusions or "").strip(), available_from=available_from,
+        on_framework=invitation.on_framework,
+        expected_weeks=matching.expected_weeks(start=start, planned_end=request.planned_end_date),
+        recorded_by=by,
+    )
+    _mark_responded(invitation)
+    return quote
+
+
+@transaction.atomic
+def quote_record_declined(*, by, request: SourcingRequest, service: Service, reason: str) -> Quote:
+    """A provider that will not offer, and why (evidence for sufficiency planning)."""
+    require_commissioner(by, action="record a provider's answer")
+    reason = _reason(reason, field="decline_reason", message="Enter the provider's reason.")
+    request = _lock(request)
+    _require_request_status(request, {R.SENT}, "Answers can be recorded only on a sent request.")
+    invitation = _invitation_for(request, service)
+    quote = Quote.objects.create(
+        sourcing_request=request, service=service, status=Q_.PROVIDER_DECLINED,
+        decline_reason=reason, on_framework=invitation.on_framework, recorded_by=by,
+    )
+    _mark_responded(invitation)
+    return quote
+
+
+def _mark_responded(invitation: SourcingInvitation) -> None:
+    invitation.status = SourcingInvitation.Status.RESPONDED
+    invitation.save(update_fields=["status"])
+
+
+def _lock_quote(quote: Quote) -> tuple[SourcingRequest, Quote]:
+    """Lock the request first (every writer does), then read the quote fresh."""
+    request = _lock(quote.sourcing_request)
+    return request, Quote.objects.select_related("service__provider").get(pk=quote.pk)
+
+
+def _require_viable(quote: Quote, request: SourcingRequest, *, action: str) -> None:
+    _require_request_status(request, {R.SENT}, f"A quote can be {action} only while its request is open.")
+    if quote.status not in matching.VIABLE_QUOTE_STATUSES:
+        raise TransitionNotAllowed(
+            f"A quote that is '{quote.get_status_display()}' cannot be {action}.",
+            current=quote.status, allowed=sorted(matching.VIABLE_QUOTE_STATUSES),
+        )
+
+
+@transaction.atomic
+def quote_negotiate(*, by, quote: Quote, kind: str, weekly_price, note: str = "") -> NegotiationStep:
+    """Log one step of the negotiation. An agreed price sets the quote's agreed weekly
+    price and its saving: (quoted − agreed) × expected weeks."""
+    require_commissioner(by, action="negotiate a quote")
+    if kind not in NegotiationStep.Kind.values:
+        raise InvalidInput("Choose what this step is.", field="kind")
+    request, quote = _lock_quote(quote)
+    _require_viable(quote, request, action="negotiated")
+    price = _money(weekly_price, field="weekly_price")
+    if price > quote.quoted_weekly_price:
+        raise InvalidInput(
+            f"Enter a price no higher than the £{quote.quoted_weekly_price:,.2f} first quoted; "
+            "a dearer offer is a new quote.",
+            field="weekly_price",
+        )
+    step = NegotiationStep.objects.create(
+        quote=quote, kind=kind, weekly_price=price, note=(note or "").strip(), recorded_by=by
+    )
+    quote.status = Q_.NEGOTIATING
+    fields = ["status"]
+    if kind == NegotiationStep.Kind.AGREED:
+        _agree(quote, price=price, by=by)
+        fields += ["agreed_weekly_price", "negotiated_saving", "agreed_by", "agreed_at"]
+    quote.save(update_fields=fields)
+    return step
+
+
+def _agree(quote: Quote, *, price: Decimal, by) -> None:
+    quote.agreed_weekly_price = price
+    quote.negotiated_saving = matching.negotiated_saving(
+        quoted=quote.quoted_weekly_price, agreed=price, weeks=quote.expected_weeks
+    )
+    quote.agreed_by = by
+    quote.agreed_at = timezone.now()
+
+
+@transaction.atomic
+def quote_decline(*, by, quote: Quote, reason: str) -> Quote:
+    """We will not take this offer (too dear, unsuitable); the provider hears at close."""
+    require_commissioner(by, action="decline a quote")
+    reason = _reason(reason, field="reason", message="Enter why the offer is not taken up.")
+    request, quote = _lock_quote(quote)
+    _require_viable(quote, request, action="declined")
+    quote.status = Q_.DECLINED
+    quote.decline_reason = reason
+    quote.save(update_fields=["status", "decline_reason"])
+    return quote
+
+
+@transaction.atomic
+def quote_withdraw(*, by, quote: Quote, reason: str) -> Quote:
+    """The provider took its offer back (the place went to another child)."""
+    require_commissioner(by, action="record a withdrawn quote")
+    reason = _reason(reason, field="reason", message="Enter why the provider withdrew.")
+    request, quote = _lock_quote(quote)
+    _require_viable(quote, request, action="withdrawn")
+    quote.status = Q_.WITHDRAWN
+    quote.decline_reason = reason
+    quote.save(update_fields=["status", "decline_reason"])
+    return quote
+
+
+# --- Closing ----------------------------------------------------------------------------
+
+
+def _close(request: SourcingRequest, *, note: str, except_quote: Quote | None = None) -> None:
+    """Decline every other live offer, mark silent providers as not answering, close the
+    request and tell every invited provider the outcome."""
+    others = request.quotes.filter(status__in=matching.VIABLE_QUOTE_STATUSES)
+    if except_quote is not None:
+        others = others.exclude(pk=except_quote.pk)
+    others.update(status=Q_.DECLINED, decline_reason="Another offer was chosen."
+                  if except_quote else "The request closed without a placement.")
+    request.invitations.filter(status=SourcingInvitation.Status.SENT).update(
+        status=SourcingInvitation.Status.NO_RESPONSE
+    )
+    request.status = R.CLOSED
+    request.closed_at = timezone.now()
+    request.outcome_note = note
+    request.save(update_fields=["status", "closed_at", "outcome_note"])
+    tell_providers(kind="outcome", request_id=request.pk)
+
+
+@transaction.atomic
+def quote_accept(*, by, quote: Quote, apply_discount: bool = True, start_date=None) -> Quote:
+    """Accept one offer and close its request: the others are declined, any discount the
+    provider offers on the start date is applied, and every provider hears the outcome.
+    Called by the placements service that creates the placement, in its transaction.
+    The request row lock plus the one-accepted-quote constraint mean two officers
+    accepting at once cannot both win."""
+    require_commissioner(by, action="accept a quote")
+    request, quote = _lock_quote(quote)
+    _require_viable(quote, request, action="accepted")
+    if quote.agreed_weekly_price is None:
+        _agree(quote, price=quote.quoted_weekly_price, by=by)
+    day = start_date or quote.available_from or request.wanted_start_date
+    quote.discount = (
+        matching.discount_for(provider=quote.service.provider, day=day) if apply_discount else None
+    )
+    quote.status = Q_.ACCEPTED
+    quote.save(update_fields=[
+        "status", "agreed_weekly_price", "negotiated_saving", "agreed_by", "agreed_at", "discount",
+    ])
+    _close(request, note=f"Placed with {quote.service}.", except_quote=quote)
+    return quote
+
+
+def weekly_price_after_discount(quote: Quote) -> Decimal:
+    if quote.discount is None:
+        return quote.agreed_weekly_price
+    factor = (Decimal(100) - quote.discount.percentage) / Decimal(100)
+    return (quote.agreed_weekly_price * factor).quantize(PENCE, rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def sourcing_request_close(*, by, request: SourcingRequest, reason: str) -> SourcingRequest:
+    """Close a request without accepting an offer (nothing suitable, or the need ended).
+    A draft that was never sent is cancelled instead."""
+    require_commissioner(by, action="close a sourcing request")
+    reason = _reason(reason, field="reason", message="Enter why the request is closing.")
+    request = _lock(request)
+    _require_request_status(request, OPEN_REQUEST_STATUSES, "This sourcing request is already closed.")
+    if request.status == R.DRAFT:
+        request.status = R.CANCELLED
+        request.closed_at = timezone.now()
+        request.outcome_note = reason
+        request.save(update_fields=["status", "closed_at", "outcome_note"])
+        return request
+    _close(request, note=reason)
+    return request
