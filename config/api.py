@@ -11,6 +11,7 @@ from panels.api import (
     PanelViewSet,
 )
 from placements.api import ChildViewSet, ReferralViewSet
+from placements.api_sourcing import QuoteViewSet, SourcingRequestViewSet
 from providers.api import (
     FrameworkRateViewSet,
     FrameworkViewSet,
@@ -32,5 +33,8 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("frameworks", FrameworkViewSet, basename="framework")
 router.register("framework-rates", FrameworkRateViewSet, basename="framework-rate")
 router.register("provider-discounts", ProviderDiscountViewSet, basename="provider-discount")
+
+router.register("sourcing-requests", SourcingRequestViewSet, basename="sourcing-request")
+router.register("quotes", QuoteViewSet, basename="quote")
 
 urlpatterns = router.urls

@@ -88,7 +88,8 @@ class DescribedCheckboxes(forms.CheckboxSelectMultiple):
 
 class SourcingSendForm(GovukForm):
     """Which services to send the draft request to: a checkbox per service of the
-    shortlist (matches ticked), and a reason box per off-framework service."""
+    shortlist (the proposed framework matches ticked), and a reason box per
+    off-framework service."""
 
     services = forms.MultipleChoiceField(
         widget=DescribedCheckboxes, required=False, label="Services to send it to"
@@ -96,12 +97,12 @@ class SourcingSendForm(GovukForm):
 
     def __init__(self, *args, shortlist, **kwargs):
         everyone = shortlist.candidates + shortlist.excluded
-        matches = [str(c.service.pk) for c in shortlist.candidates]
-        kwargs.setdefault("initial", {"services": matches})
+        proposed = [str(c.service.pk) for c in shortlist.proposed()]
+        kwargs.setdefault("initial", {"services": proposed})
         super().__init__(*args, **kwargs)
         self.fields["services"].choices = [(str(c.service.pk), str(c.service)) for c in everyone]
         for candidate in everyone:
-            if not candidate.on_framework:
+            if not candidate.on_framework and not candidate.in_house:
                 self.fields[self.reason_field(candidate.service.pk)] = forms.CharField(
                     required=False, max_length=300,
                     label=f"Why invite {candidate.service}, which is off-framework?",

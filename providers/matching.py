@@ -42,7 +42,7 @@ from providers.models import (
     ServiceRiskExclusion,
     SourcingRequest,
 )
-from providers.reference import OfstedRating, Risk, financial_year_start
+from providers.reference import OfstedRating, ProviderKind, Risk, financial_year_start
 
 PENCE = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -124,11 +124,24 @@ class Candidate:
     def matches(self) -> bool:
         return not self.failures
 
+    @property
+    def in_house(self) -> bool:
+        """The council's own provision: considered first, and needs no off-framework
+        reason (it is not bought)."""
+        return self.service.provider.kind == ProviderKind.IN_HOUSE
+
 
 @dataclasses.dataclass
 class Shortlist:
     candidates: list[Candidate]  # every rule met, framework first, then nearest
     excluded: list[Candidate]  # offers the type but fails a rule
+
+    def proposed(self) -> list[Candidate]:
+        """The services the request goes to unless the officer changes it: the first
+        framework matches (nearest first), SOURCING_SHORTLIST_SIZE of them. Sending to a
+        few homes that can take the child, not to everyone, is the point."""
+        first = [c for c in self.candidates if c.in_house or c.on_framework]
+        return first[: settings.SOURCING_SHORTLIST_SIZE]
 
     def by_service(self) -> dict[int, Candidate]:
         return {c.service.pk: c for c in self.candidates + self.excluded}
@@ -208,7 +221,8 @@ def _evaluate(service: Service, request: SourcingRequest, *, has_origin: bool) -
 
 def _order(candidate: Candidate):
     far = candidate.distance_miles if candidate.distance_miles is not None else Decimal(99999)
-    return (not candidate.on_framework, far, candidate.service.provider.name, candidate.service.name)
+    return (not candidate.in_house, not candidate.on_framework, far,
+            candidate.service.provider.name, candidate.service.name)
 
 
 def shortlist(*, request: SourcingRequest) -> Shortlist:
@@ -309,7 +323,7 @@ def quote_flags(quote: Quote) -> list[Flag]:
     if quote.ceiling is not None and price is not None and price > quote.ceiling:
         flags.append(Flag("above_ceiling", f"£{price - quote.ceiling:,.2f} above the "
                                            f"framework ceiling of £{quote.ceiling:,.2f}"))
-    if not quote.on_framework:
+    if not quote.on_framework and quote.service.provider.kind != ProviderKind.IN_HOUSE:
         flags.append(Flag("off_framework", "Off-framework"))
     rating = quote.service.ofsted_rating
     if rating in BELOW_GOOD:

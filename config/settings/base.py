@@ -128,6 +128,8 @@ SOURCING_RESPONSE_HOURS = {
     "within_5_days": env_int("SOURCING_RESPONSE_HOURS_WITHIN_5_DAYS", 48, minimum=1),
     "later": env_int("SOURCING_RESPONSE_HOURS_LATER", 120, minimum=1),
 }
+# How many framework matches the shortlist ticks for sending, nearest first.
+SOURCING_SHORTLIST_SIZE = env_int("SOURCING_SHORTLIST_SIZE", 6, minimum=1)
 # The comparison's score: quality weight in percent; cost gets the rest.
 SOURCING_QUALITY_WEIGHT = env_int("SOURCING_QUALITY_WEIGHT", 60, minimum=0, maximum=100)
 # Demo users with a printed password must never reach a real council's database.

@@ -31,6 +31,7 @@ Q_ = Quote.Status
 PENCE = Decimal("0.01")
 # What each request state allows.
 OPEN_REQUEST_STATUSES = frozenset({R.DRAFT, R.SENT})
+IN_HOUSE_REASON = "The council's own provision."
 
 
 def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
@@ -149,6 +150,8 @@ def _invitations(*, request, service_ids, reasons: dict, at) -> list[SourcingInv
     for pk in service_ids:
         candidate = evaluated[pk]
         reason = (reasons.get(pk) or reasons.get(str(pk)) or "").strip()
+        if candidate.in_house and not candidate.on_framework:
+            reason = reason or IN_HOUSE_REASON
         if not candidate.on_framework and not reason:
             raise InvalidInput(
                 f"Give a reason for inviting {candidate.service}, which is not on a framework "

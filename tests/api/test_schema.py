@@ -40,6 +40,21 @@ ENDPOINTS = {
     "/api/v1/framework-rates/": {"get", "post"},
     "/api/v1/framework-rates/{id}/": {"get", "patch"},
     "/api/v1/provider-discounts/": {"get", "post"},
+    "/api/v1/sourcing-requests/": {"get", "post"},
+    "/api/v1/sourcing-requests/{id}/": {"get"},
+    "/api/v1/sourcing-requests/{id}/send/": {"post"},
+    "/api/v1/sourcing-requests/{id}/close/": {"post"},
+    "/api/v1/sourcing-requests/{id}/invite/": {"post"},
+    "/api/v1/sourcing-requests/{id}/share-options/": {"post"},
+    "/api/v1/sourcing-requests/{id}/shortlist/": {"get"},
+    "/api/v1/sourcing-requests/{id}/comparison/": {"get"},
+    "/api/v1/quotes/": {"get", "post"},
+    "/api/v1/quotes/{id}/": {"get"},
+    "/api/v1/quotes/{id}/negotiate/": {"post"},
+    "/api/v1/quotes/{id}/decline/": {"post"},
+    "/api/v1/quotes/{id}/withdraw/": {"post"},
+    "/api/v1/quotes/{id}/choose/": {"post"},
+    "/api/v1/quotes/{id}/accept/": {"post"},
 }
 # Operations that change an existing object can answer every error.
 ACTIONS = [
@@ -56,10 +71,20 @@ ACTIONS = [
     ("/api/v1/services/{id}/", "patch"),
     ("/api/v1/frameworks/{id}/uplift/", "post"),
     ("/api/v1/framework-rates/{id}/", "patch"),
+    ("/api/v1/sourcing-requests/{id}/send/", "post"),
+    ("/api/v1/sourcing-requests/{id}/close/", "post"),
+    ("/api/v1/sourcing-requests/{id}/invite/", "post"),
+    ("/api/v1/sourcing-requests/{id}/share-options/", "post"),
+    ("/api/v1/quotes/{id}/negotiate/", "post"),
+    ("/api/v1/quotes/{id}/decline/", "post"),
+    ("/api/v1/quotes/{id}/withdraw/", "post"),
+    ("/api/v1/quotes/{id}/choose/", "post"),
+    ("/api/v1/quotes/{id}/accept/", "post"),
 ]
 CREATES = [
     "/api/v1/referrals/", "/api/v1/agenda-items/", "/api/v1/decisions/", "/api/v1/providers/",
     "/api/v1/services/", "/api/v1/framework-rates/", "/api/v1/provider-discounts/",
+    "/api/v1/sourcing-requests/", "/api/v1/quotes/",
 ]
 
 

@@ -10,10 +10,12 @@ from core.errors import InvalidInput
 from core.roles import Role
 from placements.models import Placement, ReferralStatus, UnmetDemand
 from placements.services import sourcing
+from providers.matching import shortlist
 from providers.models import NegotiationStep, Quote, SourcingInvitation, SourcingRequest
+from providers.reference import ProviderKind
 from providers.services import sourcing as market_services
-from tests.factories import PlacementCostFactory, PlacementFactory
-from tests.sourcing import build_market, ready_referral
+from tests.factories import PlacementCostFactory, PlacementFactory, ProviderFactory
+from tests.sourcing import _service, build_market, ready_referral
 
 S = ReferralStatus
 
@@ -120,3 +122,20 @@ def test_confirming_a_move_drops_the_old_placements_future_cost_rows(market, per
     assert list(old.costs.values_list("effective_from", "effective_to")) == [
         (old.start_date, start)
     ]
+
+
+def test_the_councils_own_service_comes_first_and_needs_no_off_framework_reason(
+    market, personas, north
+):
+    own = _service(ProviderFactory(kind=ProviderKind.IN_HOUSE, place_provider="PR1"),
+                   "Council Fostering", postcode="YO1 7AA", district="YO1")
+    officer = personas[Role.COMMISSIONING_OFFICER]
+    referral = ready_referral(team=north)
+    request = sourcing.sourcing_start(by=officer, referral=referral, use_referral_distance=False)
+    proposed = [c.service for c in shortlist(request=request).proposed()]
+    assert proposed[0] == own  # before nearer framework homes
+
+    sourcing.sourcing_send(by=officer, referral=referral, service_ids=[own.pk])
+    invitation = request.invitations.get()
+    assert not invitation.on_framework
+    assert invitation.off_framework_reason == "The council's own provision."

@@ -225,6 +225,18 @@ def test_a_planned_end_before_the_start_is_shown_on_its_field_and_nothing_is_mad
     assert not SourcingRequest.objects.exists()
 
 
+def test_the_draft_proposes_the_nearest_framework_matches_up_to_the_shortlist_size(
+    client, market, officer, referral, settings
+):
+    settings.SOURCING_SHORTLIST_SIZE = 1
+    sourcing.sourcing_start(by=officer, referral=referral, use_referral_distance=False)
+    client.force_login(officer)
+    response = client.get(url("sourcing-request", referral))
+
+    # Good Carers (LS1) is nearer than Far Away (YO1); both are framework matches.
+    assert response.context["form"]["services"].value() == [str(market.good.pk)]
+
+
 def test_the_draft_shows_the_shortlist_ticked_and_the_excluded_services_with_why(
     client, market, officer, referral
 ):
@@ -235,7 +247,8 @@ def test_the_draft_shows_the_shortlist_ticked_and_the_excluded_services_with_why
     check_page_structure(response)
     page = text(response)
     form = response.context["form"]
-    assert set(form["services"].value()) == {str(market.good.pk), str(market.spot.pk)}
+    # Framework matches are proposed; the off-framework match waits for a reason.
+    assert set(form["services"].value()) == {str(market.good.pk)}
     assert "Services that do not meet every rule (4)" in page
     for reason in ("On framework, ceiling £850.00 a week", "Accepts 1 of 1 needs listed",
                    "Will not take going missing", "No vacancy", "Takes ages 0–10, not 12",
