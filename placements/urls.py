@@ -6,6 +6,9 @@ urlpatterns = [
     # Sourcing first: "referrals/<pk>/sourcing/…" must not be read as a referral action.
     path("", include("placements.urls_sourcing")),
     path("", include("placements.urls_choice")),
+    path("", include("placements.urls_placements")),
+    path("", include("placements.urls_budgets")),
+    path("", include("placements.urls_dashboard")),
     path("children/", views.child_list, name="child-list"),
     path("children/<int:pk>/", views.child_detail, name="child-detail"),
     path("children/<int:child_pk>/refer/", views.referral_create, name="referral-create"),

@@ -1,0 +1,3 @@
+"""Filled in by the money pages (issue 5)."""
+
+urlpatterns = []
