@@ -23,6 +23,7 @@ node_modules/.installed: package.json package-lock.json
 run: setup
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py rollup --rebuild --all-years
 	$(BIN)/python manage.py schedule_meetings
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

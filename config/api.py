@@ -11,6 +11,8 @@ from panels.api import (
     PanelViewSet,
 )
 from placements.api import ChildViewSet, ReferralViewSet
+from placements.api_budgets import BudgetLineViewSet, BudgetPositionViewSet, WeeklyCostViewSet
+from placements.api_placements import ContributionViewSet, PlacementViewSet
 from placements.api_sourcing import QuoteViewSet, SourcingRequestViewSet
 from providers.api import (
     FrameworkRateViewSet,
@@ -36,5 +38,12 @@ router.register("provider-discounts", ProviderDiscountViewSet, basename="provide
 
 router.register("sourcing-requests", SourcingRequestViewSet, basename="sourcing-request")
 router.register("quotes", QuoteViewSet, basename="quote")
+
+router.register("placements", PlacementViewSet, basename="placement")
+router.register("contributions", ContributionViewSet, basename="contribution")
+
+router.register("budget-lines", BudgetLineViewSet, basename="budget-line")
+router.register("weekly-costs", WeeklyCostViewSet, basename="weekly-cost")
+router.register("budget-positions", BudgetPositionViewSet, basename="budget-position")
 
 urlpatterns = router.urls

@@ -31,5 +31,10 @@ app.conf.beat_schedule = {
         "task": "providers.tasks.chase_sourcing_invitations",
         "schedule": crontab(minute="*/15"),
     },
+    # Monday 06:00: bring the weekly cost ledger up to date and snapshot budget positions.
+    "weekly-cost-rollup": {
+        "task": "placements.tasks.weekly_rollup_task",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+    },
 }
 app.autodiscover_tasks()

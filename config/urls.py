@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from config import views
+from config import dashboard, views
 from core.forms import GovukAuthenticationForm
 
 admin.site.site_header = "Find a placement: administration"
@@ -18,6 +18,7 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("", include("placements.urls")),
     path("", include("panels.urls")),
     path("", include("providers.urls")),

@@ -9,10 +9,14 @@ NAVIGATION = [
     ("Home", "home", set(Role)),
     ("Children", "child-list", set(Role) - {R.FINANCE_MANAGER}),
     ("Referrals", "referral-list", set(Role) - {R.FINANCE_MANAGER}),
+    ("Placements", "placement-list", set(Role)),
     ("Sourcing", "sourcing-queue", {R.COMMISSIONING_OFFICER, R.ADMINISTRATOR}),
     ("Providers", "service-directory", set(Role)),
     ("Panel meetings", "meeting-list", {R.PANEL_CHAIR, R.PANEL_MEMBER, R.DIRECTOR, R.ADMINISTRATOR}),
     ("Approvals", "director-queue", {R.DIRECTOR, R.ADMINISTRATOR}),
+    ("Budgets", "budget-list", {R.FINANCE_MANAGER, R.ADMINISTRATOR}),
+    ("Dashboard", "dashboard", {R.FINANCE_MANAGER, R.TEAM_MANAGER, R.DIRECTOR, R.ADMINISTRATOR,
+                                R.COMMISSIONING_OFFICER}),
     ("Administration", "admin:index", {R.ADMINISTRATOR}),
 ]
 

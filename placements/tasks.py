@@ -1,9 +1,15 @@
 """Thin Celery wrappers: each takes IDs and calls a plain function."""
 
+import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.utils import timezone
+
+from placements import rollups
+from providers.reference import financial_year_start
 
 
 def send_notification_emails(*, user_ids: list[int], subject: str, path: str) -> int:
@@ -23,3 +29,30 @@ def send_notification_emails(*, user_ids: list[int], subject: str, path: str) ->
 )
 def send_notification(*, user_ids: list[int], subject: str, path: str) -> int:
     return send_notification_emails(user_ids=user_ids, subject=subject, path=path)
+
+
+@shared_task(soft_time_limit=10 * 60, time_limit=12 * 60)
+def refresh_ledger_task(*, first_day: str, last_day: str | None) -> None:
+    """Refresh the ledger weeks and budget positions touched by a change (ISO dates)."""
+    rollups.refresh_days(
+        first_day=datetime.date.fromisoformat(first_day),
+        last_day=datetime.date.fromisoformat(last_day) if last_day else None,
+    )
+
+
+@shared_task(soft_time_limit=25 * 60, time_limit=30 * 60)
+def rebuild_financial_year_task(*, year: int) -> bool:
+    """Rebuild a financial year's ledger and weekly budget positions."""
+    return rollups.rebuild_financial_year(year=year)
+
+
+@shared_task(soft_time_limit=10 * 60, time_limit=12 * 60)
+def weekly_rollup_task() -> None:
+    """Monday: bring the ledger up to date and take this week's budget positions."""
+    rollups.weekly_rollup()
+
+
+@shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
+def snapshot_positions_task(*, year: int | None = None) -> None:
+    """Take this week's budget positions for a year (default: the current one)."""
+    rollups.snapshot_positions(year=year or financial_year_start(timezone.localdate()))

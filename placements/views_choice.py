@@ -15,20 +15,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from core.errors import ActionNotPermitted, DomainError
-from core.forms import show_domain_error
+from core.errors import DomainError
 from core.roles import Role, has_role
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
 from placements.forms import ReasonForm
 from placements.forms_choice import ConfirmPlacementForm, OfferChoiceForm, SavingsFilterForm
 from placements.models import Contribution, Placement, Referral, ReferralStatus
 from placements.services import sourcing
-from placements.services.referrals import referral_for
+from placements.views_common import (
+    is_commissioner,
+    require_commissioner,
+    saved,
+    show_error,
+    visible_referral,
+)
 from providers import geo, matching
 from providers.models import FrameworkMembership
 from providers.reference import financial_year_label
@@ -43,25 +47,10 @@ SAVINGS_READERS = (
 )
 
 
-def _visible_referral(request, pk) -> Referral:
-    try:
-        return referral_for(user=request.user, pk=pk)
-    except Referral.DoesNotExist:
-        raise Http404("No such referral") from None
-
-
 def _in_childs_team(user, referral: Referral) -> bool:
     """The child's social worker or team manager: who chooses (the service decides again)."""
     in_team = user.team_id is not None and user.team_id == referral.child.team_id
     return in_team and has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
-
-
-def _is_commissioner(user) -> bool:
-    return has_role(user, Role.COMMISSIONING_OFFICER)
-
-
-def _refuse(error: ActionNotPermitted):
-    raise PermissionDenied(error.message) from None
 
 
 # --- The comparison and the choice ------------------------------------------------------
@@ -71,7 +60,7 @@ def _refuse(error: ActionNotPermitted):
 def sourcing_options(request, pk):
     """The viable offers side by side. The child's team chooses one, with a reason, once
     the commissioning team has shared the options."""
-    referral = _visible_referral(request, pk)
+    referral = visible_referral(request, pk)
     user = request.user
     in_team = _in_childs_team(user, referral)
     if request.method == "POST" and not in_team:
@@ -88,10 +77,8 @@ def sourcing_options(request, pk):
         try:
             sourcing.offer_choose(by=user, referral=referral, quote=chosen,
                                   reason=form.cleaned_data["reason"])
-        except ActionNotPermitted as error:
-            _refuse(error)
         except DomainError as error:
-            show_domain_error(form, error)
+            show_error(form, error)
         else:
             messages.success(
                 request, f"You chose {chosen.service.name}. A commissioning officer will now "
@@ -101,9 +88,9 @@ def sourcing_options(request, pk):
     return render(request, "placements/choice/options.html", {
         "referral": referral, "link": link, "options": options, "form": form,
         "chosen": _chosen_option(link, options),
-        "can_confirm": referral.status == S.PROVIDER_CHOSEN and _is_commissioner(user),
+        "can_confirm": referral.status == S.PROVIDER_CHOSEN and is_commissioner(user),
         "can_reopen": referral.status == S.PROVIDER_CHOSEN
-        and (_is_commissioner(user) or in_team),
+        and (is_commissioner(user) or in_team),
         "placement": _placement_of(referral),
         "history": _sourcing_history(referral),
         "quality_weight": settings.SOURCING_QUALITY_WEIGHT,
@@ -146,21 +133,15 @@ def _sourcing_history(referral: Referral) -> list:
 @login_required
 def choice_reopen(request, pk):
     """Undo the choice (the provider withdrew, or it cannot be confirmed), with a reason."""
-    referral = _visible_referral(request, pk)
-    if not (_is_commissioner(request.user) or _in_childs_team(request.user, referral)):
+    referral = visible_referral(request, pk)
+    if not (is_commissioner(request.user) or _in_childs_team(request.user, referral)):
         raise PermissionDenied("Only the commissioning team or the child's team can reopen the choice.")
     form = ReasonForm(request.POST or None, label="Reason for reopening the choice")
-    if request.method == "POST" and form.is_valid():
-        try:
-            sourcing.choice_reopen(by=request.user, referral=referral,
-                                   reason=form.cleaned_data["reason"])
-        except ActionNotPermitted as error:
-            _refuse(error)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            messages.success(request, "The choice is reopened: choose again from the offers.")
-            return redirect("sourcing-options", pk=pk)
+    if saved(request, form, lambda data: sourcing.choice_reopen(
+        by=request.user, referral=referral, reason=data["reason"]
+    )) is not None:
+        messages.success(request, "The choice is reopened: choose again from the offers.")
+        return redirect("sourcing-options", pk=pk)
     return render(request, "placements/choice/reopen.html", {"referral": referral, "form": form})
 
 
@@ -199,9 +180,8 @@ def _chosen_offer(link) -> ChosenOffer:
 @login_required
 def placement_confirm(request, pk):
     """The commissioning officer confirms the chosen offer: it becomes the placement."""
-    if not _is_commissioner(request.user):
-        raise PermissionDenied("Only a commissioning officer can confirm a placement.")
-    referral = _visible_referral(request, pk)
+    require_commissioner(request, "Only a commissioning officer can confirm a placement.")
+    referral = visible_referral(request, pk)
     link = sourcing.open_request_link(referral)
     if referral.status != S.PROVIDER_CHOSEN or link is None or link.chosen_quote_id is None:
         messages.error(request, f"This referral is '{referral.get_status_display()}': there is "
@@ -216,28 +196,25 @@ def placement_confirm(request, pk):
         request.POST or None, discount=offer.discount, has_current_placement=current is not None,
         initial={"quote": offer.quote.pk, "start_date": offer.default_start, "apply_discount": True},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if data["quote"] not in (None, offer.quote.pk):
-            messages.error(request, "The chosen offer changed while you had this page open. "
-                                    "Check it below before you confirm.")
-            return redirect("placement-confirm", pk=pk)
-        try:
-            placement = sourcing.placement_confirm(
-                by=request.user, referral=referral, quote=offer.quote,
-                start_date=data["start_date"], apply_discount=data.get("apply_discount", True),
-                end_reason=data.get("end_reason", ""),
-            )
-        except ActionNotPermitted as error:
-            _refuse(error)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            messages.success(
-                request, f"Placement confirmed with {offer.quote.service.name} from "
-                f"{date_format(placement.start_date, 'j F Y')}. The other providers will hear they were not chosen.",
-            )
-            return redirect("placement-agreement", pk=placement.pk)
+    if request.method == "POST" and form.is_valid() and (
+        form.cleaned_data["quote"] not in (None, offer.quote.pk)
+    ):
+        messages.error(request, "The chosen offer changed while you had this page open. "
+                                "Check it below before you confirm.")
+        return redirect("placement-confirm", pk=pk)
+    placement = saved(request, form, lambda data: sourcing.placement_confirm(
+        by=request.user, referral=referral, quote=offer.quote,
+        start_date=data["start_date"],
+        # A discount the page did not offer is not applied behind the officer's back.
+        apply_discount=data.get("apply_discount", False),
+        end_reason=data.get("end_reason", ""),
+    ))
+    if placement is not None:
+        messages.success(
+            request, f"Placement confirmed with {offer.quote.service.name} from "
+            f"{date_format(placement.start_date, 'j F Y')}. The other providers will hear they were not chosen.",
+        )
+        return redirect("placement-agreement", pk=placement.pk)
     return render(request, "placements/choice/confirm.html", {
         "referral": referral, "link": link, "offer": offer, "current": current, "form": form,
     })

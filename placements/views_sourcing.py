@@ -6,6 +6,8 @@ anyone who may not see it), every change goes through placements.services.sourci
 providers.services.sourcing, and their refusals are shown on the form. Everybody who can
 see the referral can read its request; only commissioning officers get the forms (403)."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,8 +20,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import ActionNotPermitted, DomainError
-from core.forms import show_domain_error
-from core.roles import Role, has_role
 from placements import selectors
 from placements.forms import ReasonForm
 from placements.forms_sourcing import (
@@ -30,9 +30,15 @@ from placements.forms_sourcing import (
     SourcingSendForm,
     SourcingStartForm,
 )
-from placements.models import Referral, ReferralSourcingRequest, ReferralStatus
-from placements.services import referrals as referral_services
+from placements.models import ReferralSourcingRequest, ReferralStatus
 from placements.services import sourcing as services
+from placements.views_common import (
+    is_commissioner,
+    require_commissioner,
+    saved,
+    show_error,
+    visible_referral,
+)
 from providers import matching
 from providers.models import (
     NegotiationStep,
@@ -49,29 +55,6 @@ SR = SourcingRequest.Status
 PAGE_SIZE = 25
 URGENCY_ORDER = [Urgency.TODAY, Urgency.WITHIN_5_DAYS, Urgency.LATER]
 SEXES = {"M": "Male", "F": "Female", "U": "Unknown"}
-
-
-def _visible_referral(request, pk) -> Referral:
-    try:
-        return referral_services.referral_for(user=request.user, pk=pk)
-    except Referral.DoesNotExist:
-        raise Http404("No such referral") from None
-
-
-def is_commissioner(user) -> bool:
-    return has_role(user, Role.COMMISSIONING_OFFICER)
-
-
-def _require_commissioner(request) -> None:
-    """The forms are for commissioning officers; the services check again on submit."""
-    if not is_commissioner(request.user):
-        raise PermissionDenied("Only a commissioning officer can do this.")
-
-
-def _show_error(form, error: DomainError) -> None:
-    if isinstance(error, ActionNotPermitted):
-        raise PermissionDenied(error.message)
-    show_domain_error(form, error)
 
 
 # --- The queue -------------------------------------------------------------------------
@@ -153,8 +136,7 @@ def _request_fields(sourcing_request: SourcingRequest) -> dict:
 
 @login_required
 def sourcing_start(request, pk):
-    referral = _visible_referral(request, pk)
-    _require_commissioner(request)
+    referral = _officer_referral(request, pk)
     if request.method == "GET" and (
         referral.status != S.READY_FOR_SOURCING or services.open_request_link(referral)
     ):
@@ -162,21 +144,16 @@ def sourcing_start(request, pk):
                        "sourcing and has no open request.")
         return redirect("sourcing-request", pk=pk)
     form = SourcingStartForm(request.POST or None, referral=referral)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            sourcing_request = services.sourcing_start(
-                by=request.user, referral=referral, needs=data["needs"],
-                needs_summary=data["needs_summary"], placement_type=data["placement_type"],
-                max_distance_miles=data["max_distance_miles"],
-                planned_end_date=data["planned_end_date"], use_referral_distance=False,
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, f"Draft request {sourcing_request.reference} started. "
-                             "Check the shortlist, then send it.")
-            return redirect("sourcing-request", pk=pk)
+    sourcing_request = saved(request, form, lambda data: services.sourcing_start(
+        by=request.user, referral=referral, needs=data["needs"],
+        needs_summary=data["needs_summary"], placement_type=data["placement_type"],
+        max_distance_miles=data["max_distance_miles"],
+        planned_end_date=data["planned_end_date"], use_referral_distance=False,
+    ))
+    if sourcing_request is not None:
+        messages.success(request, f"Draft request {sourcing_request.reference} started. "
+                         "Check the shortlist, then send it.")
+        return redirect("sourcing-request", pk=pk)
     return render(
         request,
         "placements/sourcing/start.html",
@@ -250,32 +227,26 @@ def _sent_context(link) -> dict:
 
 @login_required
 def sourcing_request(request, pk):
-    referral = _visible_referral(request, pk)
+    referral = visible_referral(request, pk)
     link = _current_link(referral)
     draft = link is not None and link.sourcing_request.status == SR.DRAFT
     form = None
     if request.method == "POST":
-        _require_commissioner(request)
+        require_commissioner(request)
         if not draft:
             messages.error(request, "This request has already been sent or closed; nothing "
                            "was changed.")
             return redirect("sourcing-request", pk=pk)
         form = SourcingSendForm(request.POST, shortlist=matching.shortlist(
             request=link.sourcing_request))
-        if form.is_valid():
-            try:
-                sent = services.sourcing_send(
-                    by=request.user, referral=referral, service_ids=form.service_ids(),
-                    off_framework_reasons=form.off_framework_reasons(),
-                )
-            except DomainError as error:
-                if isinstance(error, ActionNotPermitted):
-                    raise PermissionDenied(error.message) from None
-                form.show_error(error)
-            else:
-                messages.success(request, f"Request {sent.reference} sent to "
-                                 f"{len(form.service_ids())} service(s).")
-                return redirect("sourcing-request", pk=pk)
+        sent = saved(request, form, lambda data: services.sourcing_send(
+            by=request.user, referral=referral, service_ids=form.service_ids(),
+            off_framework_reasons=form.off_framework_reasons(),
+        ), on_error=functools.partial(show_error, show=SourcingSendForm.show_error))
+        if sent is not None:
+            messages.success(request, f"Request {sent.reference} sent to "
+                             f"{len(form.service_ids())} service(s).")
+            return redirect("sourcing-request", pk=pk)
     return render(request, "placements/sourcing/request.html",
                   _request_context(request, referral, link, form))
 
@@ -316,8 +287,8 @@ def _request_context(request, referral, link, form) -> dict:
 
 
 def _officer_referral(request, pk):
-    referral = _visible_referral(request, pk)
-    _require_commissioner(request)
+    referral = visible_referral(request, pk)
+    require_commissioner(request)
     return referral
 
 
@@ -333,25 +304,20 @@ def sourcing_answer(request, pk, invitation_pk):
         pk=invitation_pk, sourcing_request_id__in=_referral_request_ids(referral),
     )
     form = AnswerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if data["answer"] == AnswerForm.OFFERED:
-                market.quote_record(
-                    by=request.user, request=invitation.sourcing_request,
-                    service=invitation.service, quoted_weekly_price=data["quoted_weekly_price"],
-                    inclusions=data["inclusions"], available_from=data["available_from"],
-                )
-            else:
-                market.quote_record_declined(
-                    by=request.user, request=invitation.sourcing_request,
-                    service=invitation.service, reason=data["decline_reason"],
-                )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, f"Answer from {invitation.service} recorded.")
-            return redirect("sourcing-request", pk=pk)
+
+    def record(data):
+        answer = {"by": request.user, "request": invitation.sourcing_request,
+                  "service": invitation.service}
+        if data["answer"] == AnswerForm.OFFERED:
+            return market.quote_record(
+                **answer, quoted_weekly_price=data["quoted_weekly_price"],
+                inclusions=data["inclusions"], available_from=data["available_from"],
+            )
+        return market.quote_record_declined(**answer, reason=data["decline_reason"])
+
+    if saved(request, form, record) is not None:
+        messages.success(request, f"Answer from {invitation.service} recorded.")
+        return redirect("sourcing-request", pk=pk)
     return render(request, "placements/sourcing/answer.html",
                   {"referral": referral, "invitation": invitation, "form": form})
 
@@ -368,17 +334,14 @@ def quote_negotiate(request, pk, quote_pk):
     referral = _officer_referral(request, pk)
     quote = _quote_of(referral, quote_pk)
     form = NegotiateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            step = market.quote_negotiate(by=request.user, quote=quote, kind=data["kind"],
-                                          weekly_price=data["weekly_price"], note=data["note"])
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, f"{step.get_kind_display()} of £{step.weekly_price:,.2f} "
-                             f"a week recorded for {quote.service}.")
-            return redirect("sourcing-request", pk=pk)
+    step = saved(request, form, lambda data: market.quote_negotiate(
+        by=request.user, quote=quote, kind=data["kind"], weekly_price=data["weekly_price"],
+        note=data["note"],
+    ))
+    if step is not None:
+        messages.success(request, f"{step.get_kind_display()} of £{step.weekly_price:,.2f} "
+                         f"a week recorded for {quote.service}.")
+        return redirect("sourcing-request", pk=pk)
     steps = quote.negotiation_steps.select_related("recorded_by").order_by("recorded_at", "pk")
     return render(request, "placements/sourcing/negotiate.html",
                   {"referral": referral, "quote": quote, "form": form, "steps": list(steps)})
@@ -398,14 +361,11 @@ def _quote_action(request, pk, quote_pk, action):
     quote = _quote_of(referral, quote_pk)
     service, title, label, done = QUOTE_ACTIONS[action]
     form = ReasonForm(request.POST or None, label=label)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(by=request.user, quote=quote, reason=form.cleaned_data["reason"])
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, done.format(service=quote.service))
-            return redirect("sourcing-request", pk=pk)
+    if saved(request, form, lambda data: service(
+        by=request.user, quote=quote, reason=data["reason"]
+    )) is not None:
+        messages.success(request, done.format(service=quote.service))
+        return redirect("sourcing-request", pk=pk)
     return render(request, "placements/sourcing/quote_action.html",
                   {"referral": referral, "quote": quote, "form": form, "title": title})
 
@@ -441,17 +401,13 @@ def sourcing_invite(request, pk):
         .order_by("provider__name", "name")
     )
     form = InviteForm(request.POST or None, services=uninvited)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation = market.invitation_add(
-                by=request.user, request=sourcing_request, service=form.cleaned_data["service"],
-                off_framework_reason=form.cleaned_data["off_framework_reason"],
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, f"{invitation.service} invited.")
-            return redirect("sourcing-request", pk=pk)
+    invitation = saved(request, form, lambda data: market.invitation_add(
+        by=request.user, request=sourcing_request, service=data["service"],
+        off_framework_reason=data["off_framework_reason"],
+    ))
+    if invitation is not None:
+        messages.success(request, f"{invitation.service} invited.")
+        return redirect("sourcing-request", pk=pk)
     return render(request, "placements/sourcing/invite.html",
                   {"referral": referral, "sourcing_request": sourcing_request, "form": form})
 
@@ -477,16 +433,11 @@ def sourcing_close(request, pk):
     referral = _officer_referral(request, pk)
     sourcing_request = _open_link(referral).sourcing_request
     form = ReasonForm(request.POST or None, label="Why is the request closing without a placement?")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sourcing_close_without_placement(
-                by=request.user, referral=referral, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            messages.success(request, f"Request {sourcing_request.reference} closed without a "
-                             "placement. The referral is ready for sourcing again.")
-            return redirect("sourcing-request", pk=pk)
+    if saved(request, form, lambda data: services.sourcing_close_without_placement(
+        by=request.user, referral=referral, reason=data["reason"]
+    )) is not None:
+        messages.success(request, f"Request {sourcing_request.reference} closed without a "
+                         "placement. The referral is ready for sourcing again.")
+        return redirect("sourcing-request", pk=pk)
     return render(request, "placements/sourcing/close.html",
                   {"referral": referral, "sourcing_request": sourcing_request, "form": form})

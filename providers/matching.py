@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    DecimalField,
     Exists,
     F,
     IntegerField,
@@ -293,11 +294,7 @@ def quotes_with_context(*, request: SourcingRequest) -> QuerySet[Quote]:
     quotes = (
         request.quotes.select_related("service__provider", "discount")
         .annotate(
-            ceiling=ceiling_for_provider(
-                provider_ref="service__provider",
-                placement_type=request.placement_type,
-                day=day,
-            ),
+            ceiling=_ceiling_on_each_start(request, default_day=day),
             best_discount=best_discount_for_provider(provider_ref="service__provider", day=starts),
         )
         .order_by("status", F("agreed_weekly_price").asc(nulls_last=True), "quoted_weekly_price",
@@ -308,6 +305,25 @@ def quotes_with_context(*, request: SourcingRequest) -> QuerySet[Quote]:
             distance=geo.distance_from(origin.latitude, origin.longitude, prefix="service__")
         )
     return quotes
+
+
+def _ceiling_on_each_start(request: SourcingRequest, *, default_day: datetime.date):
+    """The ceiling for the year each offer could start in (an offer from 5 April is held
+    to next year's ceiling): one CASE branch per distinct start date among the request's
+    quotes, which are few; one small query to find them."""
+    def ceiling_on(day):
+        return ceiling_for_provider(
+            provider_ref="service__provider", placement_type=request.placement_type, day=day
+        )
+
+    starts = set(
+        request.quotes.filter(available_from__isnull=False)
+        .values_list("available_from", flat=True).distinct()
+    )
+    branches = [When(available_from=day, then=ceiling_on(day)) for day in sorted(starts)]
+    if not branches:
+        return ceiling_on(default_day)
+    return Case(*branches, default=ceiling_on(default_day), output_field=DecimalField())
 
 
 @dataclasses.dataclass

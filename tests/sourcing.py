@@ -6,8 +6,10 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
+from core.roles import Role
 from placements.models import ReferralStatus
 from providers.models import (
     Framework,
@@ -155,3 +157,23 @@ def sent_request(market, *, by, services, reasons=None, **fields):
         by=by, request=request, service_ids=[s.pk for s in services],
         off_framework_reasons=reasons,
     )
+
+
+# --- Fixtures shared by the sourcing tests --------------------------------------------
+# A test module imports market_fixture, officer_fixture or social_worker_fixture; its tests
+# then ask for `market`, `officer` or `social_worker`.
+
+
+@pytest.fixture(name="market")
+def market_fixture(db) -> Market:
+    return build_market()
+
+
+@pytest.fixture(name="officer")
+def officer_fixture(personas):
+    return personas[Role.COMMISSIONING_OFFICER]
+
+
+@pytest.fixture(name="social_worker")
+def social_worker_fixture(personas):
+    return personas[Role.SOCIAL_WORKER]

@@ -104,6 +104,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     NODE_MODULES / "govuk-frontend" / "dist" / "govuk" / "assets",
     ("govuk-frontend", NODE_MODULES / "govuk-frontend" / "dist" / "govuk"),
+    ("chart.js", NODE_MODULES / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -132,6 +133,9 @@ SOURCING_RESPONSE_HOURS = {
 SOURCING_SHORTLIST_SIZE = env_int("SOURCING_SHORTLIST_SIZE", 6, minimum=1)
 # The comparison's score: quality weight in percent; cost gets the rest.
 SOURCING_QUALITY_WEIGHT = env_int("SOURCING_QUALITY_WEIGHT", 60, minimum=0, maximum=100)
+# How many days back a placement's cost change, contribution or end may be dated. Weeks
+# before that are settled (invoiced, in the ledger): their cost never changes.
+PLACEMENT_CHANGE_BACKDATE_DAYS = env_int("PLACEMENT_CHANGE_BACKDATE_DAYS", 28, minimum=0)
 # Demo users with a printed password must never reach a real council's database.
 DEMO_DATA_ALLOWED = False
 

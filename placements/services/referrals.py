@@ -17,11 +17,13 @@ from placements.models import (
     Child,
     Referral,
     ReferralRisk,
+    ReferralSourcingRequest,
     ReferralStatus,
     ReferralStatusChange,
 )
 from placements.notifications import notify_next_actors
 from providers.reference import Urgency
+from providers.services import sourcing as market
 
 S = ReferralStatus
 EDITABLE_STATUSES = frozenset({S.DRAFT, S.RETURNED})
@@ -216,7 +218,20 @@ def referral_withdraw(*, referral: Referral, by, reason: str) -> Referral:
             by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
             action="withdraw",
         )
+    _abandon_open_sourcing(referral, reason=reason)
     return _move(referral, to=S.WITHDRAWN, by=by, reason=reason)
+
+
+def _abandon_open_sourcing(referral: Referral, *, reason: str) -> None:
+    """A withdrawn referral's open sourcing request closes with it, so providers stop being
+    chased and asked, and hear that the need has gone."""
+    open_links = ReferralSourcingRequest.objects.filter(
+        referral=referral, sourcing_request__status__in=market.OPEN_REQUEST_STATUSES
+    ).select_related("sourcing_request")
+    for link in open_links:
+        market.sourcing_request_abandon(
+            request=link.sourcing_request, reason=f"The referral was withdrawn: {reason}"
+        )
 
 
 # --- Moves made by panels and the Director (called from panels.services) ---------------

@@ -11,11 +11,9 @@ Closing a request without a placement sends the referral back to ready for sourc
 
 import datetime
 import re
-from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, TransitionNotAllowed
@@ -27,6 +25,16 @@ from placements.models import (
     ReferralSourcingRequest,
     ReferralStatus,
     UnmetDemand,
+)
+from placements.services.placements import (
+    OVERLAP,
+    close_placement,
+    distance_from_home,
+    earliest_change_date,
+    is_out_of_authority,
+    lock_current_placement,
+    queue_ledger_refresh,
+    require_no_overlap,
 )
 from placements.services.referrals import (
     _lock,
@@ -85,14 +93,30 @@ def anonymised_fields(referral: Referral, *, on: datetime.date) -> dict:
     }
 
 
-def _refuse_child_names(text: str, *, child) -> None:
-    """Providers must not learn who the child is: refuse a summary naming them."""
-    for name in {child.first_name, child.last_name}:
-        if len(name) >= 2 and re.search(rf"\b{re.escape(name)}\b", text, flags=re.IGNORECASE):
-            raise InvalidInput(
-                f"The summary for providers contains the child's name (\"{name}\"): remove it.",
-                field="needs_summary",
-            )
+def _date_forms(day: datetime.date) -> list[str]:
+    return [f"{day:%d/%m/%Y}", f"{day.day}/{day.month}/{day.year}", day.isoformat(),
+            f"{day.day} {day:%B %Y}", f"{day.day} {day:%b %Y}"]
+
+
+def _refuse_identifying_details(text: str, *, child) -> None:
+    """Providers must not learn who the child is. Names are matched as written
+    (capitalised), so a child called Will or Hope does not stop "he will need"; the full
+    postcode, date of birth and local child ID are refused in any case."""
+    found = [name for name in {child.first_name, child.last_name}
+             if len(name) >= 2 and re.search(rf"\b{re.escape(name)}\b", text)]
+    compact = re.sub(r"\s+", "", text).upper()
+    postcode = re.sub(r"\s+", "", child.home_postcode).upper()
+    if postcode and len(postcode) > 4 and postcode in compact:
+        found.append("home postcode")
+    if any(form.lower() in text.lower() for form in _date_forms(child.date_of_birth)):
+        found.append("date of birth")
+    if child.local_child_id and child.local_child_id.upper() in text.upper():
+        found.append("local child ID")
+    if found:
+        raise InvalidInput(
+            f"The summary for providers identifies the child ({', '.join(found)}): remove it.",
+            field="needs_summary",
+        )
 
 
 @transaction.atomic
@@ -118,7 +142,7 @@ def sourcing_start(
     if open_request_link(referral) is not None:
         raise Conflict("This referral already has an open sourcing request.")
     needs_summary = (needs_summary or "").strip()
-    _refuse_child_names(needs_summary, child=referral.child)
+    _refuse_identifying_details(needs_summary, child=referral.child)
     fields = anonymised_fields(referral, on=timezone.localdate())
     fields.update(needs=list(dict.fromkeys(needs)), needs_summary=needs_summary,
                   planned_end_date=planned_end_date)
@@ -236,17 +260,8 @@ def sourcing_close_without_placement(*, by, referral: Referral, reason: str) -> 
 # --- Confirmation: the chosen offer becomes a placement -----------------------------------
 
 
-def _distance_from_home(referral: Referral, service: Service) -> Decimal | None:
-    home = geo.district_for(referral.child.home_postcode)
-    if home is None:
-        return None
-    return geo.miles_between(home.latitude, home.longitude, service.latitude, service.longitude)
-
-
 def _end_current_placement(referral: Referral, *, start: datetime.date, end_reason: str) -> None:
-    current = Placement.objects.select_for_update().filter(
-        child=referral.child, end_date__isnull=True
-    ).first()
+    current = lock_current_placement(referral.child)
     if current is None:
         return
     if not end_reason:
@@ -258,28 +273,23 @@ def _end_current_placement(referral: Referral, *, start: datetime.date, end_reas
             f"The new placement must start after the current one began "
             f"({current.start_date:%d %B %Y}).", field="start_date",
         )
-    current.end_date, current.reason_for_change = start, end_reason
-    current.save(update_fields=["end_date", "reason_for_change"])
-    # Cost rows end (exclusively) on the day the placement ends; rows that would only
-    # have started later (a scheduled uplift) never took effect and go.
-    current.costs.filter(effective_from__gte=start).delete()
-    current.costs.filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=start), effective_from__lt=start
-    ).update(effective_to=start)
+    close_placement(current, end_date=start, reason=end_reason)
 
 
-OVERLAP = "The child already has a placement that overlaps this start date."
-
-
-def _require_no_overlap(referral: Referral, *, start: datetime.date) -> None:
-    """The new placement runs open-ended from `start`, so any other placement still
-    running after that day overlaps it. PostgreSQL's exclusion constraint would refuse it
-    too; SQLite has none, so without this check it would be saved there."""
-    later = Placement.objects.filter(child=referral.child).filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=start)
-    )
-    if later.exists():
-        raise Conflict(OVERLAP)
+def _require_start_within_bounds(start: datetime.date, *, request: SourcingRequest) -> None:
+    """Settled weeks stay settled: a placement may be back-dated only as far as any other
+    change (PLACEMENT_CHANGE_BACKDATE_DAYS), and must start by its planned end."""
+    earliest = earliest_change_date()
+    if start < earliest:
+        raise InvalidInput(
+            f"The start date cannot be before {earliest:%d %B %Y}: earlier weeks are settled.",
+            field="start_date",
+        )
+    if request.planned_end_date is not None and start > request.planned_end_date:
+        raise InvalidInput(
+            f"The start date must be on or before the planned end "
+            f"({request.planned_end_date:%d %B %Y}).", field="start_date",
+        )
 
 
 def _record_unmet_demand(referral: Referral, placement: Placement) -> None:
@@ -312,9 +322,10 @@ def placement_confirm(
     are declined and every provider hears the outcome), apply any discount, create the
     placement with its first weekly cost from the agreed price, end the child's current
     placement the day the new one starts, record unmet demand, and mark the referral
-    placed. `quote`, when given, must be the chosen one. The referral row lock, the request row lock and the database's one accepted
-    quote per request and one open placement per child make a double confirmation fail
-    with a conflict, never a second placement."""
+    placed. `quote`, when given, must be the chosen one. The referral row lock, the
+    request row lock and the database's one accepted quote per request and one open
+    placement per child make a double confirmation fail with a conflict, never a second
+    placement."""
     market.require_commissioner(by, action="confirm a placement")
     referral = _lock(referral)
     _require_status(referral, frozenset({S.PROVIDER_CHOSEN}),
@@ -328,11 +339,11 @@ def placement_confirm(
         )
     quote = _viable_quote_of(link, link.chosen_quote)
     start = start_date or quote.available_from or request.wanted_start_date
+    _require_start_within_bounds(start, request=request)
     quote = market.quote_accept(by=by, quote=quote, apply_discount=apply_discount, start_date=start)
     _end_current_placement(referral, start=start, end_reason=end_reason)
-    _require_no_overlap(referral, start=start)
+    require_no_overlap(referral.child, start=start)
     service = quote.service
-    distance = _distance_from_home(referral, service)
     try:
         with transaction.atomic():
             placement = Placement.objects.create(
@@ -340,9 +351,8 @@ def placement_confirm(
                 placement_type=request.placement_type,
                 place_provider=service.provider.place_provider, on_framework=quote.on_framework,
                 start_date=start, planned_end_date=request.planned_end_date,
-                distance_from_home_miles=distance,
-                out_of_authority=bool(service.local_authority_area)
-                and service.local_authority_area != settings.LOCAL_AUTHORITY_AREA,
+                distance_from_home_miles=distance_from_home(referral.child, service),
+                out_of_authority=is_out_of_authority(service),
                 created_by=by,
             )
     except IntegrityError:
@@ -352,6 +362,10 @@ def placement_confirm(
         reason=PlacementCost.Reason.INITIAL, note=_cost_note(quote), created_by=by,
     )
     _record_unmet_demand(referral, placement)
+    # The home has one place fewer; matching looks at vacancies.
+    Service.objects.filter(pk=service.pk, vacancies__gt=0).update(vacancies=F("vacancies") - 1)
+    # The old placement's end and the new one's cost change the ledger from the start.
+    queue_ledger_refresh(first_day=start, last_day=None)
     _move(referral, to=S.PLACED, by=by,
           reason=f"Placed with {service} from {start:%d %B %Y} (quote {quote.pk})")
     return placement

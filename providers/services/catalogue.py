@@ -4,15 +4,12 @@ uplifts, and providers' discounts. Pages, the API and the CSV imports call these
 Only a commissioning officer or an administrator may change the directory. Each function
 checks its input itself and refuses with a domain error naming the field, so a page or the
 API shows a readable message and the database's constraints are the last line, not the
-first.
+first. The checks of single values are in providers.services.validation.
 """
 
 import datetime
-import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,13 +36,23 @@ from providers.reference import (
     Risk,
     financial_year_label,
 )
+from providers.services import validation as check
+
+# The value checks live in providers.services.validation; these names, once defined here,
+# stay importable from here.
+from providers.services.validation import (  # noqa: F401
+    COORDINATE,
+    FULL_POSTCODE,
+    MAX_AGE,
+    MAX_MONEY,
+    MAX_SMALL_INT,
+    OUTWARD_CODE,
+    PENCE,
+    money,
+    normalise_postcode,
+)
 
 EDITORS = (Role.COMMISSIONING_OFFICER, Role.ADMINISTRATOR)
-PENCE = Decimal("0.01")
-COORDINATE = Decimal("0.00001")
-MAX_MONEY = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
-MAX_SMALL_INT = 32767
-MAX_AGE = 25
 
 PROVIDER_FIELDS = frozenset({"name", "kind", "place_provider", "email", "phone", "is_active"})
 SERVICE_FIELDS = frozenset({
@@ -55,9 +62,6 @@ SERVICE_FIELDS = frozenset({
 })
 DISCOUNT_FIELDS = frozenset({"basis", "description", "percentage", "valid_from", "valid_to"})
 
-FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
-OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
-
 
 def require_catalogue_editor(by) -> None:
     if not has_role(by, *EDITORS):
@@ -66,147 +70,24 @@ def require_catalogue_editor(by) -> None:
         )
 
 
-# --- Checking values ---------------------------------------------------------------------
-
-
-def _unknown_fields(fields: dict, allowed: frozenset, what: str) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise InvalidInput(f"Unknown {what} fields: {', '.join(sorted(unknown))}.")
-
-
-def _text(value, *, field: str, label: str, max_length: int, required=False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{label} must be text.", field=field)
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"Enter {label[0].lower()}{label[1:]}.", field=field)
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} must be {max_length} characters or fewer.", field=field)
-    return value
-
-
-def _choice(value, choices, *, field: str, label: str) -> str:
-    if value not in choices.values:
-        raise InvalidInput(f"{label} '{value}' is not one we know.", field=field)
-    return value
-
-
-def _whole_number(value, *, field: str, label: str, minimum=0, maximum=MAX_SMALL_INT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{label} must be a whole number.", field=field)
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{label} must be between {minimum} and {maximum}.", field=field)
-    return value
-
-
-def _boolean(value, *, field: str, label: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(f"{label} must be yes or no.", field=field)
-    return value
-
-
-def _date(value, *, field: str, label: str, required=False) -> datetime.date | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
-        raise InvalidInput(f"{label} must be a date.", field=field)
-    return value
-
-
-def _decimal(value, *, field: str, label: str) -> Decimal:
-    """A finite Decimal from a Decimal, int or numeric text (never via float)."""
-    if isinstance(value, bool):
-        raise InvalidInput(f"{label} must be a number.", field=field)
-    try:
-        number = Decimal(str(value).strip()) if isinstance(value, (int, float, str)) else value
-    except InvalidOperation:
-        number = None
-    if not isinstance(number, Decimal) or not number.is_finite():
-        raise InvalidInput(f"{label} must be a number.", field=field)
-    return number
-
-
-def money(value, *, field: str, label: str) -> Decimal:
-    """Pounds and pence, not negative, rounded half-up to the penny."""
-    amount = _decimal(value, field=field, label=label).quantize(PENCE, rounding=ROUND_HALF_UP)
-    if amount < 0:
-        raise InvalidInput(f"{label} cannot be negative.", field=field)
-    if amount > MAX_MONEY:
-        raise InvalidInput(f"{label} is too large.", field=field)
-    return amount
-
-
-def normalise_postcode(value) -> str:
-    """"ls62ab" → "LS6 2AB"; an outward code alone ("LS6") is kept, because a children's
-    home's full address is often withheld."""
-    text = " ".join(str(value or "").upper().split())
-    match = FULL_POSTCODE.match(text)
-    if match:
-        return f"{match.group(1)} {match.group(2)}"
-    if OUTWARD_CODE.match(text):
-        return text
-    if not text:
-        raise InvalidInput("Enter the service's postcode.", field="postcode")
-    raise InvalidInput(
-        "Enter a real postcode, like LS6 2AB, or its first part, like LS6.", field="postcode"
-    )
-
-
-def _coordinate(value, *, field: str, limit: int) -> Decimal | None:
-    if value is None:
-        return None
-    label = field.capitalize()
-    number = _decimal(value, field=field, label=label).quantize(COORDINATE, ROUND_HALF_UP)
-    if not -limit <= number <= limit:
-        raise InvalidInput(f"{label} must be between -{limit} and {limit}.", field=field)
-    return number
-
-
-def _codes(values, choices, *, field: str, what: str) -> list[str]:
-    """Codes each once, in the order given; refuses any code the list does not know."""
-    if isinstance(values, str) or not hasattr(values, "__iter__"):
-        raise InvalidInput(f"Give the {what} as a list of codes.", field=field)
-    codes = list(dict.fromkeys(values))
-    unknown = [str(code) for code in codes if code not in choices.values]
-    if unknown:
-        raise InvalidInput(f"Unknown {what}: {', '.join(unknown)}.", field=field)
-    return codes
-
-
 # --- Providers ---------------------------------------------------------------------------
 
 
 def _apply_provider_fields(provider: Provider, fields: dict) -> None:
-    _unknown_fields(fields, PROVIDER_FIELDS, "provider")
+    check.unknown_fields(fields, PROVIDER_FIELDS, "provider")
     checks = {
-        "name": lambda v: _text(v, field="name", label="The provider's name", max_length=200,
-                                required=True),
-        "kind": lambda v: _choice(v, ProviderKind, field="kind", label="Kind of provider"),
-        "place_provider": lambda v: _choice(
+        "name": lambda v: check.text(v, field="name", label="The provider's name",
+                                     max_length=200, required=True),
+        "kind": lambda v: check.choice(v, ProviderKind, field="kind", label="Kind of provider"),
+        "place_provider": lambda v: check.choice(
             v, PlaceProvider, field="place_provider", label="SSDA903 provider code"
         ),
-        "email": _provider_email,
-        "phone": lambda v: _text(v, field="phone", label="Phone number", max_length=30),
-        "is_active": lambda v: _boolean(v, field="is_active", label="Active"),
+        "email": check.email,
+        "phone": lambda v: check.text(v, field="phone", label="Phone number", max_length=30),
+        "is_active": lambda v: check.boolean(v, field="is_active", label="Active"),
     }
     for name, value in fields.items():
         setattr(provider, name, checks[name](value))
-
-
-def _provider_email(value) -> str:
-    email = _text(value, field="email", label="Email address", max_length=254)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise InvalidInput(
-                "Enter an email address in the right format, like name@example.com.",
-                field="email",
-            ) from None
-    return email
 
 
 def _save_provider(provider: Provider) -> Provider:
@@ -241,28 +122,32 @@ def provider_update(*, by, provider: Provider, fields: dict) -> Provider:
 # --- Services ----------------------------------------------------------------------------
 
 SERVICE_CHECKS = {
-    "name": lambda v: _text(v, field="name", label="The service's name", max_length=200,
-                            required=True),
-    "ofsted_urn": lambda v: _text(v, field="ofsted_urn", label="Ofsted URN", max_length=10).upper(),
-    "ofsted_rating": lambda v: _choice(v, OfstedRating, field="ofsted_rating",
-                                       label="Ofsted rating"),
-    "ofsted_inspection_date": lambda v: _date(v, field="ofsted_inspection_date",
-                                              label="Inspection date"),
+    "name": lambda v: check.text(v, field="name", label="The service's name", max_length=200,
+                                 required=True),
+    "ofsted_urn": lambda v: check.text(
+        v, field="ofsted_urn", label="Ofsted URN", max_length=10
+    ).upper(),
+    "ofsted_rating": lambda v: check.choice(v, OfstedRating, field="ofsted_rating",
+                                            label="Ofsted rating"),
+    "ofsted_inspection_date": lambda v: check.date(v, field="ofsted_inspection_date",
+                                                   label="Inspection date"),
     "postcode": normalise_postcode,
-    "latitude": lambda v: _coordinate(v, field="latitude", limit=90),
-    "longitude": lambda v: _coordinate(v, field="longitude", limit=180),
-    "local_authority_area": lambda v: _text(v, field="local_authority_area",
-                                            label="Local authority area", max_length=100),
-    "min_age": lambda v: _whole_number(v, field="min_age", label="Youngest age", maximum=MAX_AGE),
-    "max_age": lambda v: _whole_number(v, field="max_age", label="Oldest age", maximum=MAX_AGE),
-    "places": lambda v: _whole_number(v, field="places", label="Places"),
-    "vacancies": lambda v: _whole_number(v, field="vacancies", label="Vacancies"),
-    "is_active": lambda v: _boolean(v, field="is_active", label="Active"),
+    "latitude": lambda v: check.coordinate(v, field="latitude", limit=90),
+    "longitude": lambda v: check.coordinate(v, field="longitude", limit=180),
+    "local_authority_area": lambda v: check.text(v, field="local_authority_area",
+                                                 label="Local authority area", max_length=100),
+    "min_age": lambda v: check.whole_number(v, field="min_age", label="Youngest age",
+                                            maximum=MAX_AGE),
+    "max_age": lambda v: check.whole_number(v, field="max_age", label="Oldest age",
+                                            maximum=MAX_AGE),
+    "places": lambda v: check.whole_number(v, field="places", label="Places"),
+    "vacancies": lambda v: check.whole_number(v, field="vacancies", label="Vacancies"),
+    "is_active": lambda v: check.boolean(v, field="is_active", label="Active"),
 }
 
 
 def _apply_service_fields(service: Service, fields: dict) -> None:
-    _unknown_fields(fields, SERVICE_FIELDS, "service")
+    check.unknown_fields(fields, SERVICE_FIELDS, "service")
     old_postcode = service.postcode
     for name, value in fields.items():
         setattr(service, name, SERVICE_CHECKS[name](value))
@@ -311,7 +196,7 @@ def _set_codes(service: Service, *, placement_types, needs, excluded_risks) -> N
     for values, choices, field, what, model, column in lists:
         if values is None:
             continue
-        codes = _codes(values, choices, field=field, what=what)
+        codes = check.codes(values, choices, field=field, what=what)
         model.objects.filter(service=service).delete()
         model.objects.bulk_create([model(service=service, **{column: code}) for code in codes])
 
@@ -349,10 +234,6 @@ def service_update(
 # --- Framework rates and the annual uplift ----------------------------------------------
 
 
-def _year(value, *, field="financial_year") -> int:
-    return _whole_number(value, field=field, label="Financial year", minimum=2000, maximum=2099)
-
-
 def _rate_subject(framework: Framework, lot: FrameworkLot | None, provider: Provider | None):
     if (lot is None) == (provider is None):
         raise InvalidInput("Give the rate a lot or a provider: one, not both.", field="lot")
@@ -369,8 +250,8 @@ def framework_rate_upsert(
     """framework_rate_set, also saying whether the rate is new (for the imports' counts)."""
     require_catalogue_editor(by)
     _rate_subject(framework, lot, provider)
-    _choice(placement_type, PlacementType, field="placement_type", label="Placement type")
-    year = _year(financial_year)
+    check.choice(placement_type, PlacementType, field="placement_type", label="Placement type")
+    year = check.financial_year(financial_year)
     ceiling = money(ceiling_weekly_price, field="ceiling_weekly_price", label="Ceiling")
     # The framework's row serialises rate changes with uplifts, which read a whole year.
     Framework.objects.select_for_update().get(pk=framework.pk)
@@ -419,21 +300,14 @@ def uplifted(ceiling: Decimal, percentage: Decimal) -> Decimal:
     )
 
 
-def _uplift_percentage(value) -> Decimal:
-    percentage = _decimal(value, field="percentage", label="Percentage")
-    if not Decimal(0) <= percentage <= Decimal(100):
-        raise InvalidInput("The uplift must be between 0% and 100%.", field="percentage")
-    return percentage
-
-
 def uplift_preview(
     *, framework: Framework, from_year: int, percentage: Decimal
 ) -> list[tuple[FrameworkRate, Decimal]]:
     """Each rate of `from_year` with its uplifted ceiling, for the confirmation page.
     Refuses, as applying would, when the next year already has rates, so the page says
     so before asking for confirmation."""
-    percentage = _uplift_percentage(percentage)
-    from_year = _year(from_year, field="from_year")
+    percentage = check.uplift_percentage(percentage)
+    from_year = check.financial_year(from_year, field="from_year")
     _refuse_existing_next_year(framework, next_year=from_year + 1)
     rates = (
         FrameworkRate.objects.filter(framework=framework, financial_year=from_year)
@@ -457,8 +331,8 @@ def framework_apply_uplift(
 ) -> list[FrameworkRate]:
     """Carry every rate of `from_year` into the next year at the uplifted ceiling."""
     require_catalogue_editor(by)
-    percentage = _uplift_percentage(percentage)
-    from_year = _year(from_year, field="from_year")
+    percentage = check.uplift_percentage(percentage)
+    from_year = check.financial_year(from_year, field="from_year")
     if from_year + 1 > 2099:
         raise InvalidInput("The next financial year is out of range.", field="from_year")
     framework = Framework.objects.select_for_update().get(pk=framework.pk)
@@ -484,32 +358,22 @@ def framework_apply_uplift(
 # --- Discounts ---------------------------------------------------------------------------
 
 
-def _discount_percentage(value) -> Decimal:
-    percentage = _decimal(value, field="percentage", label="Percentage").quantize(
-        PENCE, rounding=ROUND_HALF_UP
-    )
-    if not Decimal(0) < percentage <= Decimal(100):
-        raise InvalidInput("The discount must be more than 0% and at most 100%.",
-                           field="percentage")
-    return percentage
-
-
 @transaction.atomic
 def discount_create(*, by, provider: Provider, fields: dict) -> ProviderDiscount:
     require_catalogue_editor(by)
-    _unknown_fields(fields, DISCOUNT_FIELDS, "discount")
+    check.unknown_fields(fields, DISCOUNT_FIELDS, "discount")
     for name in ("basis", "description", "percentage", "valid_from"):
         if fields.get(name) in (None, ""):
             raise InvalidInput(f"Enter the discount's {name.replace('_', ' ')}.", field=name)
     discount = ProviderDiscount(
         provider=provider,
-        basis=_choice(fields["basis"], ProviderDiscount.Basis, field="basis", label="Basis"),
-        description=_text(fields["description"], field="description", label="The discount's terms",
-                          max_length=300, required=True),
-        percentage=_discount_percentage(fields["percentage"]),
-        valid_from=_date(fields["valid_from"], field="valid_from", label="Start date",
-                         required=True),
-        valid_to=_date(fields.get("valid_to"), field="valid_to", label="End date"),
+        basis=check.choice(fields["basis"], ProviderDiscount.Basis, field="basis", label="Basis"),
+        description=check.text(fields["description"], field="description",
+                               label="The discount's terms", max_length=300, required=True),
+        percentage=check.discount_percentage(fields["percentage"]),
+        valid_from=check.date(fields["valid_from"], field="valid_from", label="Start date",
+                              required=True),
+        valid_to=check.date(fields.get("valid_to"), field="valid_to", label="End date"),
     )
     if discount.valid_to is not None and discount.valid_to < discount.valid_from:
         raise InvalidInput("The end date cannot be before the start date.", field="valid_to")
@@ -522,7 +386,7 @@ def discount_end(*, by, discount: ProviderDiscount, valid_to: datetime.date) -> 
     """End a discount on `valid_to` (its last day); an ended discount may only end sooner."""
     require_catalogue_editor(by)
     discount = ProviderDiscount.objects.select_for_update().get(pk=discount.pk)
-    valid_to = _date(valid_to, field="valid_to", label="End date", required=True)
+    valid_to = check.date(valid_to, field="valid_to", label="End date", required=True)
     if valid_to < discount.valid_from:
         raise InvalidInput("The end date cannot be before the start date.", field="valid_to")
     if discount.valid_to is not None and valid_to > discount.valid_to:

@@ -59,6 +59,12 @@ def _require_request_status(request: SourcingRequest, statuses, message: str) ->
         )
 
 
+# No placement costs a million pounds a week; the cap also keeps a year's saving within
+# the database's money columns.
+MAX_WEEKLY_PRICE = Decimal("1000000.00")
+REASON_MAX_LENGTH = 300
+
+
 def _money(value, *, field: str) -> Decimal:
     try:
         amount = Decimal(value)
@@ -66,8 +72,9 @@ def _money(value, *, field: str) -> Decimal:
         raise InvalidInput("Enter a weekly price in pounds, like 875.00.", field=field) from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput("Enter a weekly price of £0 or more.", field=field)
-    if amount >= Decimal("10000000000"):
-        raise InvalidInput("Enter a weekly price under £10,000,000,000.", field=field)
+    # Compare before rounding too: a huge number cannot be rounded to pence at all.
+    if amount > MAX_WEEKLY_PRICE or amount.quantize(PENCE, ROUND_HALF_UP) > MAX_WEEKLY_PRICE:
+        raise InvalidInput(f"Enter a weekly price of at most £{MAX_WEEKLY_PRICE:,.2f}.", field=field)
     return amount.quantize(PENCE, rounding=ROUND_HALF_UP)
 
 
@@ -75,6 +82,10 @@ def _reason(reason: str, *, field: str, message: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(message, field=field)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput(
+            f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer.", field=field
+        )
     return reason
 
 
@@ -150,6 +161,11 @@ def _invitations(*, request, service_ids, reasons: dict, at) -> list[SourcingInv
     for pk in service_ids:
         candidate = evaluated[pk]
         reason = (reasons.get(pk) or reasons.get(str(pk)) or "").strip()
+        if len(reason) > REASON_MAX_LENGTH:
+            raise InvalidInput(
+                f"Keep the reason for inviting {candidate.service} to {REASON_MAX_LENGTH} "
+                "characters or fewer.", field="off_framework_reason",
+            )
         if candidate.in_house and not candidate.on_framework:
             reason = reason or IN_HOUSE_REASON
         if not candidate.on_framework and not reason:
@@ -314,12 +330,7 @@ def quote_decline(*, by, quote: Quote, reason: str) -> Quote:
     """We will not take this offer (too dear, unsuitable); the provider hears at close."""
     require_commissioner(by, action="decline a quote")
     reason = _reason(reason, field="reason", message="Enter why the offer is not taken up.")
-    request, quote = _lock_quote(quote)
-    _require_viable(quote, request, action="declined")
-    quote.status = Q_.DECLINED
-    quote.decline_reason = reason
-    quote.save(update_fields=["status", "decline_reason"])
-    return quote
+    return _set_aside(quote, status=Q_.DECLINED, reason=reason, action="declined")
 
 
 @transaction.atomic
@@ -327,9 +338,14 @@ def quote_withdraw(*, by, quote: Quote, reason: str) -> Quote:
     """The provider took its offer back (the place went to another child)."""
     require_commissioner(by, action="record a withdrawn quote")
     reason = _reason(reason, field="reason", message="Enter why the provider withdrew.")
+    return _set_aside(quote, status=Q_.WITHDRAWN, reason=reason, action="withdrawn")
+
+
+def _set_aside(quote: Quote, *, status: str, reason: str, action: str) -> Quote:
+    """A live offer that will not be taken, and why: declined by us or withdrawn."""
     request, quote = _lock_quote(quote)
-    _require_viable(quote, request, action="withdrawn")
-    quote.status = Q_.WITHDRAWN
+    _require_viable(quote, request, action=action)
+    quote.status = status
     quote.decline_reason = reason
     quote.save(update_fields=["status", "decline_reason"])
     return quote
@@ -349,11 +365,15 @@ def _close(request: SourcingRequest, *, note: str, except_quote: Quote | None = 
     request.invitations.filter(status=SourcingInvitation.Status.SENT).update(
         status=SourcingInvitation.Status.NO_RESPONSE
     )
-    request.status = R.CLOSED
+    _end(request, status=R.CLOSED, note=note)
+    tell_providers(kind="outcome", request_id=request.pk)
+
+
+def _end(request: SourcingRequest, *, status: str, note: str) -> None:
+    request.status = status
     request.closed_at = timezone.now()
     request.outcome_note = note
     request.save(update_fields=["status", "closed_at", "outcome_note"])
-    tell_providers(kind="outcome", request_id=request.pk)
 
 
 @transaction.atomic
@@ -387,6 +407,17 @@ def weekly_price_after_discount(quote: Quote) -> Decimal:
     return (quote.agreed_weekly_price * factor).quantize(PENCE, rounding=ROUND_HALF_UP)
 
 
+def sourcing_request_abandon(*, request: SourcingRequest, reason: str) -> None:
+    """The need went away (the referral was withdrawn): cancel a draft, or close a sent
+    request and tell the providers. Called only by the placements service that withdraws
+    the referral, which has checked the actor, inside its transaction."""
+    request = _lock(request)
+    if request.status == R.DRAFT:
+        _end(request, status=R.CANCELLED, note=reason)
+    elif request.status == R.SENT:
+        _close(request, note=reason)
+
+
 @transaction.atomic
 def sourcing_request_close(*, by, request: SourcingRequest, reason: str) -> SourcingRequest:
     """Close a request without accepting an offer (nothing suitable, or the need ended).
@@ -396,10 +427,7 @@ def sourcing_request_close(*, by, request: SourcingRequest, reason: str) -> Sour
     request = _lock(request)
     _require_request_status(request, OPEN_REQUEST_STATUSES, "This sourcing request is already closed.")
     if request.status == R.DRAFT:
-        request.status = R.CANCELLED
-        request.closed_at = timezone.now()
-        request.outcome_note = reason
-        request.save(update_fields=["status", "closed_at", "outcome_note"])
-        return request
-    _close(request, note=reason)
+        _end(request, status=R.CANCELLED, note=reason)
+    else:
+        _close(request, note=reason)
     return request

@@ -55,6 +55,23 @@ ENDPOINTS = {
     "/api/v1/quotes/{id}/withdraw/": {"post"},
     "/api/v1/quotes/{id}/choose/": {"post"},
     "/api/v1/quotes/{id}/accept/": {"post"},
+    "/api/v1/placements/": {"get"},
+    "/api/v1/placements/{id}/": {"get"},
+    "/api/v1/placements/{id}/change-cost/": {"post"},
+    "/api/v1/placements/{id}/retainer/": {"post"},
+    "/api/v1/placements/{id}/end/": {"post"},
+    "/api/v1/placements/{id}/move/": {"post"},
+    "/api/v1/contributions/": {"get", "post"},
+    "/api/v1/contributions/{id}/": {"get"},
+    "/api/v1/contributions/{id}/end/": {"post"},
+    "/api/v1/budget-lines/": {"get", "post"},
+    "/api/v1/budget-lines/{id}/": {"get"},
+    "/api/v1/budget-lines/{id}/adjust/": {"post"},
+    "/api/v1/budget-lines/{id}/rules/": {"post"},
+    "/api/v1/weekly-costs/": {"get"},
+    "/api/v1/weekly-costs/{id}/": {"get"},
+    "/api/v1/budget-positions/": {"get"},
+    "/api/v1/budget-positions/{id}/": {"get"},
 }
 # Operations that change an existing object can answer every error.
 ACTIONS = [
@@ -80,11 +97,19 @@ ACTIONS = [
     ("/api/v1/quotes/{id}/withdraw/", "post"),
     ("/api/v1/quotes/{id}/choose/", "post"),
     ("/api/v1/quotes/{id}/accept/", "post"),
+    ("/api/v1/placements/{id}/change-cost/", "post"),
+    ("/api/v1/placements/{id}/retainer/", "post"),
+    ("/api/v1/placements/{id}/end/", "post"),
+    ("/api/v1/placements/{id}/move/", "post"),
+    ("/api/v1/contributions/{id}/end/", "post"),
+    ("/api/v1/budget-lines/{id}/adjust/", "post"),
+    ("/api/v1/budget-lines/{id}/rules/", "post"),
 ]
 CREATES = [
     "/api/v1/referrals/", "/api/v1/agenda-items/", "/api/v1/decisions/", "/api/v1/providers/",
     "/api/v1/services/", "/api/v1/framework-rates/", "/api/v1/provider-discounts/",
-    "/api/v1/sourcing-requests/", "/api/v1/quotes/",
+    "/api/v1/sourcing-requests/", "/api/v1/quotes/", "/api/v1/budget-lines/",
+    "/api/v1/contributions/",
 ]
 
 

@@ -29,7 +29,13 @@ from providers.models import (
 )
 from providers.services import sourcing as market_services
 from tests.factories import PlacementFactory, ReferralFactory, UserFactory
-from tests.sourcing import build_market, ready_referral
+from tests.sourcing import (  # noqa: F401 (fixtures)
+    build_market,
+    market_fixture,
+    officer_fixture,
+    ready_referral,
+    social_worker_fixture,
+)
 
 S = ReferralStatus
 R = SourcingRequest.Status
@@ -50,21 +56,6 @@ def quote_url(quote, action: str = "") -> str:
 def ids(response) -> set[int]:
     assert response.status_code == 200, response.data
     return {row["id"] for row in response.data["results"]}
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[Role.COMMISSIONING_OFFICER]
-
-
-@pytest.fixture
-def social_worker(personas):
-    return personas[Role.SOCIAL_WORKER]
 
 
 # The journey's stages, built with the services (the pages' and the API's own functions).
@@ -526,7 +517,8 @@ def test_an_officer_records_an_offer_with_its_flags(as_user, officer, at, market
     state = at("sent")
     response = as_user(officer).post(QUOTES, {
         "sourcing_request": state.request.pk, "service": market.good.pk,
-        "quoted_weekly_price": "900.00", "inclusions": "Therapy", "available_from": "2030-01-06",
+        "quoted_weekly_price": "900.00", "inclusions": "Therapy",
+        "available_from": state.request.wanted_start_date.isoformat(),
     }, format="json")
 
     assert response.status_code == 201, response.data
@@ -541,7 +533,7 @@ def test_an_officer_records_an_offer_with_its_flags(as_user, officer, at, market
     assert data["flags"] == [
         {"code": "above_ceiling", "text": "£50.00 above the framework ceiling of £850.00"}
     ]
-    assert data["available_from"] == "2030-01-06" and data["negotiation_steps"] == []
+    assert data["available_from"] == state.request.wanted_start_date.isoformat() and data["negotiation_steps"] == []
     assert data["chosen"] is False and data["distance_miles"] is not None
     assert SourcingInvitation.objects.get(service=market.good).status == "responded"
 

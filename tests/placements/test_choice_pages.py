@@ -4,13 +4,10 @@ placement agreement with its funding split, and the savings report; who may do w
 query counts that do not grow with the rows."""
 
 import datetime
-import html as html_lib
-import re
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +17,7 @@ from placements.services import sourcing
 from providers.models import NegotiationStep, ProviderDiscount, Quote
 from providers.reference import financial_year_label, financial_year_start
 from providers.services import sourcing as market_services
+from tests import pages
 from tests.factories import (
     ContributionFactory,
     PlacementCostFactory,
@@ -28,36 +26,11 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
-from tests.sourcing import build_market, ready_referral
+from tests.pages import error_links, plain, text
+from tests.sourcing import market_fixture, officer_fixture, ready_referral  # noqa: F401 (fixtures)
 
 S = ReferralStatus
 CHOSEN_REASON = "Near her school, and the carers have looked after children with autism."
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.content.decode())
-
-
-def plain(response) -> str:
-    """The page's words without markup, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split()).replace(" .", ".")
-
-
-def error_links(response) -> list[str]:
-    page = response.content.decode()
-    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
-    assert summary, "no error summary on the page"
-    return re.findall(r'href="#([^"]+)"', summary.group(1))
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[Role.COMMISSIONING_OFFICER]
 
 
 def offers_ready(market, officer, *, team, offers=None, share=True):
@@ -372,7 +345,7 @@ def test_finance_reads_the_agreement_without_the_childs_name(
 def test_a_current_placement_needs_the_reason_it_ends(client, market, officer, personas, north):
     referral, quote = chosen(market, officer, personas, team=north)
     current = PlacementFactory(child=referral.child, service=ServiceFactory(name="Emergency Beds"),
-                               start_date=market.today - datetime.timedelta(days=60))
+                               start_date=market.today - datetime.timedelta(days=10))
     PlacementCostFactory(placement=current)
     client.force_login(officer)
     start = referral.wanted_start_date
@@ -535,12 +508,8 @@ def test_the_referral_page_links_to_the_offers_and_the_agreement(
 # --- Query counts -----------------------------------------------------------------------------
 
 
-def queries_for(client, url, params=None) -> int:
-    client.get(url, params)  # warm caches (content types, templates)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(queries)
+# Each count follows a first GET that fills the caches (content types, templates).
+queries_for = functools.partial(pages.queries_for, warm=True)
 
 
 @pytest.mark.parametrize("role", [Role.SOCIAL_WORKER, Role.COMMISSIONING_OFFICER])

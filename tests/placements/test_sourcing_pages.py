@@ -4,14 +4,9 @@ who may see and do what; refusals shown on the right field with nothing changed;
 query counts that do not grow with the rows."""
 
 import datetime
-import html as html_lib
-import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +21,8 @@ from providers.models import (
 )
 from providers.services import sourcing as market_services
 from tests.factories import UserFactory
-from tests.sourcing import build_market, ready_referral
+from tests.pages import check_page_structure, error_links, field_error, queries_for, text
+from tests.sourcing import market_fixture, officer_fixture, ready_referral  # noqa: F401 (fixtures)
 
 S = ReferralStatus
 OFFICER = Role.COMMISSIONING_OFFICER
@@ -35,106 +31,7 @@ READ_ONLY_ROLES = [Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_CHAIR, Role
                    Role.DIRECTOR, Role.ADMINISTRATOR]
 
 
-# --- Page helpers ------------------------------------------------------------------------
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.content.decode())
-
-
-def error_links(response) -> list[str]:
-    """The fragment each error-summary link points to."""
-    page = response.content.decode()
-    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
-    assert summary, "no error summary on the page"
-    return re.findall(r'href="#([^"]+)"', summary.group(1))
-
-
-def field_error(response, field: str) -> str:
-    """The error message shown beside a field (empty when none)."""
-    match = re.search(
-        rf'<p id="id_{field}_error" class="govuk-error-message">(.*?)</p>',
-        response.content.decode(), re.DOTALL,
-    )
-    if not match:
-        return ""
-    return html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip()
-
-
-class _PageStructure(HTMLParser):
-    UNLABELLED = {"hidden", "submit", "button", "reset", "image"}
-
-    def __init__(self):
-        super().__init__()
-        self.h1_count = 0
-        self.controls: list[tuple[str, str | None]] = []
-        self.label_targets: set[str] = set()
-        self.tables: list[dict] = []
-        self.fieldsets: list[dict] = []
-        self.radio_or_checkbox_outside_fieldset = 0
-        self.open_fieldsets = 0
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "h1":
-            self.h1_count += 1
-        elif tag == "label" and attrs.get("for"):
-            self.label_targets.add(attrs["for"])
-        elif tag == "fieldset":
-            self.open_fieldsets += 1
-            self.fieldsets.append({"legend": False})
-        elif tag == "legend" and self.fieldsets:
-            self.fieldsets[-1]["legend"] = True
-        elif tag in ("select", "textarea") or (
-            tag == "input" and attrs.get("type", "text") not in self.UNLABELLED
-        ):
-            self.controls.append((tag, attrs.get("id")))
-            if attrs.get("type") in ("radio", "checkbox") and not self.open_fieldsets:
-                self.radio_or_checkbox_outside_fieldset += 1
-        elif tag == "table":
-            self.tables.append({"th": 0, "caption": False})
-        elif tag == "th" and self.tables:
-            self.tables[-1]["th"] += 1
-        elif tag == "caption" and self.tables:
-            self.tables[-1]["caption"] = True
-
-    def handle_endtag(self, tag):
-        if tag == "fieldset":
-            self.open_fieldsets -= 1
-
-
-def check_page_structure(response) -> None:
-    """One h1, a label for every control, radios and checkboxes in fieldsets with legends,
-    tables with captions and header cells."""
-    assert response.status_code == 200
-    page = _PageStructure()
-    page.feed(response.content.decode())
-    assert page.h1_count == 1, f"{page.h1_count} h1 elements"
-    unlabelled = [c for c in page.controls if not c[1] or c[1] not in page.label_targets]
-    assert not unlabelled, f"controls without a label: {unlabelled}"
-    assert page.radio_or_checkbox_outside_fieldset == 0
-    assert all(fieldset["legend"] for fieldset in page.fieldsets), "a fieldset without a legend"
-    assert all(t["th"] and t["caption"] for t in page.tables), "a table without caption/headers"
-
-
-def queries_for(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 # --- Test data ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[OFFICER]
 
 
 @pytest.fixture

@@ -37,28 +37,19 @@ from providers.models import (
 )
 from providers.services import sourcing as market_services
 from tests.factories import PlacementCostFactory, PlacementFactory, UserFactory
-from tests.sourcing import build_market, ready_referral
+from tests.sourcing import (  # noqa: F401 (fixtures)
+    build_market,
+    market_fixture,
+    officer_fixture,
+    ready_referral,
+    social_worker_fixture,
+)
 
 S = ReferralStatus
 R = SourcingRequest.Status
 Q_ = Quote.Status
 DAY = datetime.timedelta(days=1)
 CO, SW, TM = Role.COMMISSIONING_OFFICER, Role.SOCIAL_WORKER, Role.TEAM_MANAGER
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[CO]
-
-
-@pytest.fixture
-def social_worker(personas):
-    return personas[SW]
 
 
 # --- Building a referral at each stage ------------------------------------------------

@@ -1,12 +1,9 @@
-"""What every provider-directory page must get right, checked on the HTML a test receives:
-one h1, a label for every control, header cells in every table; plus the directory's
-own test data (frameworks with lots, members, rates; postcode districts)."""
+"""The provider-directory page tests' own test data: frameworks with lots, members and
+rates; postcode districts; services with their codes. What every page must get right is
+checked by tests.pages."""
 
 import datetime
-import html as html_lib
-import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import factory
 
@@ -20,67 +17,6 @@ from providers.models import (
     ServiceRiskExclusion,
 )
 from tests.factories import FrameworkFactory, FrameworkRateFactory, ProviderFactory, ServiceFactory
-
-UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
-
-
-class _PageStructure(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.h1_count = 0
-        self.controls: list[tuple[str, str | None]] = []  # (tag, id)
-        self.label_targets: set[str] = set()
-        self.tables: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "h1":
-            self.h1_count += 1
-        elif tag == "label" and attrs.get("for"):
-            self.label_targets.add(attrs["for"])
-        elif tag in ("select", "textarea") or (
-            tag == "input" and attrs.get("type", "text") not in UNLABELLED_TYPES
-        ):
-            self.controls.append((tag, attrs.get("id")))
-        elif tag == "table":
-            self.tables.append({"th": 0})
-        elif tag == "th" and self.tables:
-            self.tables[-1]["th"] += 1
-
-
-def check_accessibility_basics(response) -> None:
-    page = _PageStructure()
-    page.feed(response.content.decode())
-    assert page.h1_count == 1, f"{page.h1_count} h1 elements"
-    unlabelled = [(tag, id_) for tag, id_ in page.controls if not id_ or id_ not in page.label_targets]
-    assert not unlabelled, f"controls without a label: {unlabelled}"
-    assert all(table["th"] for table in page.tables), "a table without header cells"
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.content.decode())
-
-
-def error_links(response) -> list[str]:
-    """The fragment each error-summary link points to."""
-    page = response.content.decode()
-    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
-    assert summary, "no error summary on the page"
-    return re.findall(r'href="#([^"]+)"', summary.group(1))
-
-
-def field_error(response, field: str) -> str:
-    """The error message shown beside a field (empty when none)."""
-    match = re.search(
-        rf'<p id="id_{field}_error" class="govuk-error-message">(.*?)</p>',
-        response.content.decode(), re.DOTALL,
-    )
-    if not match:
-        return ""
-    return html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip()
-
-
-# --- Test data -----------------------------------------------------------------------------
 
 
 class LotFactory(factory.django.DjangoModelFactory):

@@ -13,15 +13,12 @@ from django.urls import reverse
 from core.roles import Role
 from providers.models import FrameworkRate, Provider, ProviderDiscount, Service
 from tests.factories import FrameworkFactory, ProviderFactory
+from tests.pages import check_accessibility_basics, error_links, field_error, text
 from tests.providers.page_checks import (
     DiscountFactory,
-    check_accessibility_basics,
-    error_links,
-    field_error,
     framework_with,
     full_service,
     leeds_districts,
-    text,
 )
 
 EDITORS = [Role.COMMISSIONING_OFFICER, Role.ADMINISTRATOR]

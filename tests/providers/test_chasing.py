@@ -13,20 +13,16 @@ from providers.models import SourcingInvitation, SourcingRequest
 from providers.services import sourcing as market_services
 from providers.services.chasing import invitations_chase
 from providers.tasks import chase_sourcing_invitations
-from tests.sourcing import _service, build_market, sent_request
+from tests.sourcing import (  # noqa: F401 (fixtures)
+    _service,
+    build_market,
+    market_fixture,
+    officer_fixture,
+    sent_request,
+)
 
 HOUR = datetime.timedelta(hours=1)
 INV = SourcingInvitation.Status
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[Role.COMMISSIONING_OFFICER]
 
 
 @pytest.fixture

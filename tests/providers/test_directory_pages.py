@@ -7,22 +7,18 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.roles import Role
 from providers.reference import OfstedRating, ProviderKind
 from tests.factories import FrameworkFactory, ProviderFactory, ServiceFactory
+from tests.pages import check_accessibility_basics, error_links, queries_for, text
 from tests.providers.page_checks import (
     DiscountFactory,
     MembershipFactory,
-    check_accessibility_basics,
-    error_links,
     framework_with,
     full_service,
     leeds_districts,
-    text,
 )
 
 DIRECTORY = reverse("service-directory")
@@ -35,13 +31,6 @@ def get(client, user, url, data=None):
     response = client.get(url, data)
     assert response.status_code == 200, response.status_code
     return response
-
-
-def queries_for(client, url, data=None) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, data)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def navigation_links(response) -> list[str]:

@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.roles import Role
 from providers import matching
 from providers.models import (
     Framework,
@@ -23,19 +22,16 @@ from providers.models import (
 )
 from providers.reference import OfstedRating
 from providers.services import sourcing as market_services
-from tests.sourcing import CEILING, _service, build_market, market_request, sent_request
+from tests.sourcing import (  # noqa: F401 (fixtures)
+    CEILING,
+    _service,
+    market_fixture,
+    market_request,
+    officer_fixture,
+    sent_request,
+)
 
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[Role.COMMISSIONING_OFFICER]
 
 
 def shortlist_for(officer, **fields):

@@ -21,23 +21,18 @@ from providers.models import (
 )
 from providers.services import sourcing as services
 from providers.services.chasing import invitations_chase
-from tests.sourcing import build_market, market_request, sent_request
+from tests.sourcing import (  # noqa: F401 (fixtures)
+    market_fixture,
+    market_request,
+    officer_fixture,
+    sent_request,
+)
 
 R = SourcingRequest.Status
 Q_ = Quote.Status
 K = NegotiationStep.Kind
 DAY = datetime.timedelta(days=1)
 NOT_OFFICERS = [role for role in Role if role != Role.COMMISSIONING_OFFICER]
-
-
-@pytest.fixture
-def market(db):
-    return build_market()
-
-
-@pytest.fixture
-def officer(personas):
-    return personas[Role.COMMISSIONING_OFFICER]
 
 
 @pytest.fixture
