@@ -13,8 +13,8 @@ from placements.dashboard.scope import (
     pounds,
     running_on,
 )
-from placements.models import BudgetLineRule, Placement
-from placements.rollups.refresh import monday_of
+from placements.models import BudgetLineRule, FinancialYear, Placement
+from placements.rollups.refresh import YearWindow
 from placements.selectors import with_net_weekly_cost
 from providers.reference import ProviderKind
 
@@ -64,13 +64,15 @@ def spend_to_date_by_supply(scope: DashboardScope) -> dict[str, Decimal]:
     """Net spend in the year so far from the weekly ledger, by in-house / framework /
     off-framework: the weeks before the budget position's week, as the positions' actual
     to date counts them. The ledger is the whole authority's (it has no team)."""
-    cutoff = max(monday_of(scope.as_of), scope.first_day)
     spend = dict.fromkeys(SUPPLY_LABELS, Decimal("0.00"))
-    if scope.today < scope.first_day or cutoff <= scope.first_day:
+    # Only the year's dates are read from the (unsaved) row: no query.
+    window = YearWindow(FinancialYear(start_year=scope.financial_year))
+    week = window.position_week(scope.today)
+    if week is None:
         return spend
     rows = (
         rollups.ledger_rows(financial_year=scope.financial_year)
-        .filter(week_start__lt=cutoff)
+        .filter(week_start__lt=window.actual_before(week, scope.today))
         .annotate(supply=LEDGER_SUPPLY)
         .order_by()
         .values("supply")

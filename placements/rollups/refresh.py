@@ -56,6 +56,18 @@ class YearWindow:
             return None
         return min(monday_of(today), self.closing_week)
 
+    def position_day(self, week: datetime.date, today: datetime.date) -> datetime.date:
+        """The day a week's position is taken at: its Monday (1 April in the year's first
+        week; the day after the year in its closing week), or today in the current week,
+        so that the current position is as things stand the day it is taken."""
+        day = today if week == monday_of(today) else week
+        return min(max(day, self.start), self.after)
+
+    def actual_before(self, week: datetime.date, today: datetime.date) -> datetime.date:
+        """The first ledger week not in a week's actual to date: the week itself, or in the
+        current week the next (the ledger holds the days before today)."""
+        return week + ONE_WEEK if week == monday_of(today) else week
+
     @property
     def closing_week(self) -> datetime.date:
         return monday_of(self.after - ONE_DAY) + ONE_WEEK
@@ -103,8 +115,19 @@ def insert_ledger(window: YearWindow, *, lo: datetime.date, hi: datetime.date) -
     _execute(sql.ledger_insert(sql.dialect()), params)
 
 
-def insert_positions(window: YearWindow, *, first_week: datetime.date, last_week: datetime.date):
-    params = sql_params(window, first_week=first_week, last_week=last_week)
+def position_params(window: YearWindow, *, first_week, last_week, today, **values) -> dict:
+    """The parameters of the positions' statements for the weeks first_week…last_week,
+    the current week's position taken as at `today`."""
+    return sql_params(
+        window, first_week=first_week, last_week=last_week, today=today,
+        current_week=monday_of(today), **values,
+    )
+
+
+def insert_positions(
+    window: YearWindow, *, first_week: datetime.date, last_week: datetime.date, today: datetime.date
+):
+    params = position_params(window, first_week=first_week, last_week=last_week, today=today)
     params["taken_at"] = connection.ops.adapt_datetimefield_value(timezone.now())
     _execute(sql.positions_insert(sql.dialect()), params)
 
@@ -129,12 +152,12 @@ def _refresh_ledger_weeks(window: YearWindow, *, first_day, last_day, today) -> 
     )
 
 
-def _replace_positions(window: YearWindow, *, first_week, last_week) -> None:
+def _replace_positions(window: YearWindow, *, first_week, last_week, today) -> None:
     BudgetPositionSnapshot.objects.filter(
         budget_line__financial_year=window.financial_year,
         week_start__range=(first_week, last_week),
     ).delete()
-    insert_positions(window, first_week=first_week, last_week=last_week)
+    insert_positions(window, first_week=first_week, last_week=last_week, today=today)
 
 
 def refresh_days(
@@ -153,7 +176,7 @@ def refresh_days(
             _refresh_ledger_weeks(window, first_day=first_day, last_day=last_day, today=today)
             week = window.position_week(today)
             if week is not None:
-                _replace_positions(window, first_week=week, last_week=week)
+                _replace_positions(window, first_week=week, last_week=week, today=today)
 
 
 def snapshot_positions(*, year: int, today: datetime.date | None = None) -> None:
@@ -163,7 +186,7 @@ def snapshot_positions(*, year: int, today: datetime.date | None = None) -> None
         window = _lock(year)
         week = window.position_week(today) if window else None
         if week is not None:
-            _replace_positions(window, first_week=week, last_week=week)
+            _replace_positions(window, first_week=week, last_week=week, today=today)
 
 
 def weekly_rollup(*, today: datetime.date | None = None) -> None:
@@ -226,6 +249,8 @@ def _rebuild(window: YearWindow, *, today: datetime.date, report: StepCallback) 
         report(done, total)
     week = window.position_week(today)
     if week is not None:
-        insert_positions(window, first_week=monday_of(window.start), last_week=week)
+        insert_positions(
+            window, first_week=monday_of(window.start), last_week=week, today=today
+        )
     report(total, total)
     return total

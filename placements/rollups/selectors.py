@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from placements.models import BudgetLine, BudgetPositionSnapshot, WeeklyCostLedgerRow
 from placements.rollups import sql
-from placements.rollups.refresh import YearWindow, monday_of, sql_params
+from placements.rollups.refresh import YearWindow, monday_of, position_params, sql_params
 
 PENNY = Decimal("0.01")
 
@@ -90,7 +90,7 @@ def _live_positions(lines: list[BudgetLine], *, team, today: datetime.date) -> l
     """Actual to date and committed computed from the source rows, as the rollup would."""
     window = YearWindow(lines[0].financial_year)
     week = window.position_week(today) or monday_of(window.start)
-    cutoff = min(max(week, window.start), window.after)
+    cutoff = window.position_day(week, today)
     dialect, team_id = sql.dialect(), getattr(team, "pk", team)
     with connection.cursor() as cursor:
         cursor.execute(sql.live_actual_select(dialect, team=team_id is not None), sql_params(
@@ -98,8 +98,8 @@ def _live_positions(lines: list[BudgetLine], *, team, today: datetime.date) -> l
             lo=window.start, hi=cutoff, team=team_id,
         ))
         actual = dict(cursor.fetchall())
-        cursor.execute(sql.live_committed_select(dialect, team=team_id is not None), sql_params(
-            window, first_week=week, last_week=week, team=team_id
+        cursor.execute(sql.live_committed_select(dialect, team=team_id is not None), position_params(
+            window, first_week=week, last_week=week, today=today, team=team_id
         ))
         committed = dict(cursor.fetchall())
     return [

@@ -101,13 +101,12 @@ def _team_condition(alias: str, team: bool) -> str:
     return f" AND {alias}.child_id IN (SELECT id FROM {TABLES['child']} WHERE team_id = %(team)s)"
 
 
-def ledger_select(d: Dialect, *, team: bool = False) -> str:
-    """Ledger rows, in pence, for the days in [lo, hi) of the weeks first_week…last_week,
-    with budget lines from financial year `fy` (lo and hi lie within that year).
-
-    Each placement's days in each week part ("spans") are intersected with its cost rows
-    and contributions by date arithmetic; nothing is expanded day by day.
-    """
+def _money_amounts(d: Dialect, keys: str, *, padding: str = "") -> str:
+    """UNION ALL branches over a `spans` CTE (alias s: placement_id, span_start, span_end,
+    and the `keys` columns): the gross units of the cost rows overlapping each span, and
+    the contribution units of the fixed contributions and of the percentage contributions
+    (of the cost rows they overlap) in it. `padding` fills any columns in between. Ranges
+    are intersected by date arithmetic; nothing is expanded day by day."""
     t = TABLES
     far = d.date("far")
     span_start, span_end = "s.span_start", "s.span_end"
@@ -129,6 +128,32 @@ def ledger_select(d: Dialect, *, team: bool = False) -> str:
         d.least(span_end, cost_end, contribution_end),
         d.greatest(span_start, "c.effective_from", "k.start_date"),
     )
+    return f"""SELECT {keys}, {padding}{d.hundredths("c.weekly_amount")} * {cost_days}
+            AS gross_units, 0 AS contribution_units
+        FROM spans s JOIN {t["cost"]} c ON {cost_in_span}
+        UNION ALL
+        SELECT {keys}, {padding}0,
+            {d.hundredths("k.weekly_amount")} * {CONTRIBUTION_SCALE} * {fixed_days}
+        FROM spans s JOIN {t["contribution"]} k ON {contribution_in_span}
+            AND k.weekly_amount IS NOT NULL
+        UNION ALL
+        SELECT {keys}, {padding}0,
+            {d.hundredths("c.weekly_amount")} * {d.hundredths("k.percentage")} * {shared_days}
+        FROM spans s JOIN {t["cost"]} c ON {cost_in_span}
+        JOIN {t["contribution"]} k ON {contribution_in_span} AND k.percentage IS NOT NULL
+            AND k.start_date < {cost_end} AND (k.end_date IS NULL OR k.end_date > c.effective_from)"""
+
+
+def ledger_select(d: Dialect, *, team: bool = False) -> str:
+    """Ledger rows, in pence, for the days in [lo, hi) of the weeks first_week…last_week,
+    with budget lines from financial year `fy` (lo and hi lie within that year).
+
+    Each placement's days in each week part ("spans") are intersected with its cost rows
+    and contributions by date arithmetic; nothing is expanded day by day.
+    """
+    t = TABLES
+    far = d.date("far")
+    keys = "s.week_start, s.budget_line_id, s.provider_kind, s.on_framework"
     return f"""WITH RECURSIVE {_weeks(d)},
     parts AS (
         SELECT week_start,
@@ -158,26 +183,11 @@ def ledger_select(d: Dialect, *, team: bool = False) -> str:
         WHERE pt.part_start < pt.part_end
     ),
     amounts AS (
-        SELECT s.week_start, s.budget_line_id, s.provider_kind, s.on_framework,
-            1 AS spans, {d.days_between(span_end, span_start)} AS days, 0 AS gross_units,
-            0 AS contribution_units
+        SELECT {keys}, 1 AS spans, {d.days_between("s.span_end", "s.span_start")} AS days,
+            0 AS gross_units, 0 AS contribution_units
         FROM spans s
         UNION ALL
-        SELECT s.week_start, s.budget_line_id, s.provider_kind, s.on_framework,
-            0, 0, {d.hundredths("c.weekly_amount")} * {cost_days}, 0
-        FROM spans s JOIN {t["cost"]} c ON {cost_in_span}
-        UNION ALL
-        SELECT s.week_start, s.budget_line_id, s.provider_kind, s.on_framework,
-            0, 0, 0, {d.hundredths("k.weekly_amount")} * {CONTRIBUTION_SCALE} * {fixed_days}
-        FROM spans s JOIN {t["contribution"]} k ON {contribution_in_span}
-            AND k.weekly_amount IS NOT NULL
-        UNION ALL
-        SELECT s.week_start, s.budget_line_id, s.provider_kind, s.on_framework,
-            0, 0, 0,
-            {d.hundredths("c.weekly_amount")} * {d.hundredths("k.percentage")} * {shared_days}
-        FROM spans s JOIN {t["cost"]} c ON {cost_in_span}
-        JOIN {t["contribution"]} k ON {contribution_in_span} AND k.percentage IS NOT NULL
-            AND k.start_date < {cost_end} AND (k.end_date IS NULL OR k.end_date > c.effective_from)
+        {_money_amounts(d, keys, padding="0, 0, ")}
     )
     SELECT week_start, budget_line_id, provider_kind, on_framework,
         SUM(spans) AS active_placements,
@@ -202,36 +212,37 @@ def ledger_insert(d: Dialect) -> str:
 
 def committed_select(d: Dialect, *, team: bool = False) -> str:
     """Per snapshot week and budget line of year `fy`: the committed net cost, in pence, of
-    the placements running on the week's cutoff day (its Monday; 1 April in the year's
-    first week; the day after the year in its closing week) at the net weekly rate in
-    force that day, from the cutoff until the earliest of the end date, the planned end
-    date (when still ahead: a placement past its planned end is still being paid for) and
-    the year end."""
+    the placements running on the week's cutoff day, from the cutoff until the earliest of
+    the end date, the planned end date (when still ahead: a placement past its planned end
+    is still being paid for) and the year end, at the cost rows and contributions in force
+    over that range (so booked uplifts and step-downs count).
+
+    The cutoff is the week's Monday (1 April in the year's first week; the day after the
+    year in its closing week), or `today` in the current week (`current_week`): the
+    current position is taken as it stands the day it is taken. `actual_before` is the
+    first week whose ledger rows are not in actual to date: in the current week, the next
+    (the ledger holds the days before today)."""
     t = TABLES
     far = d.date("far")
+    current = f"week_start = {d.date('current_week')}"
     horizon = d.least(
         f"COALESCE(p.end_date, {far})",
         f"CASE WHEN p.planned_end_date > w.cutoff THEN p.planned_end_date ELSE {far} END",
         d.date("year_after"),
     )
-    cost_on_cutoff = (
-        "c.placement_id = g.placement_id AND c.effective_from <= g.cutoff"
-        " AND (c.effective_to IS NULL OR c.effective_to > g.cutoff)"
-    )
-    contribution_on_cutoff = (
-        "k.placement_id = g.placement_id AND k.start_date <= g.cutoff"
-        " AND (k.end_date IS NULL OR k.end_date > g.cutoff)"
-    )
+    keys = "s.week_start, s.budget_line_id"
     return f"""{_weeks(d)},
     cut AS (
         SELECT week_start,
-            {d.least(d.greatest("week_start", d.date("year_start")), d.date("year_after"))}
-            AS cutoff
+            {d.least(d.greatest(f"CASE WHEN {current} THEN {d.date('today')} ELSE week_start END",
+                                d.date("year_start")), d.date("year_after"))} AS cutoff,
+            CASE WHEN {current} THEN {d.add_days("week_start", 7)} ELSE week_start END
+                AS actual_before
         FROM weeks
     ),
-    running AS (
-        SELECT w.week_start, w.cutoff, p.id AS placement_id, r.budget_line_id,
-            {d.days_between(horizon, "w.cutoff")} AS days
+    spans AS (
+        SELECT w.week_start, p.id AS placement_id, r.budget_line_id,
+            w.cutoff AS span_start, {horizon} AS span_end
         FROM cut w
         JOIN {t["placement"]} p ON p.start_date <= w.cutoff
             AND (p.end_date IS NULL OR p.end_date > w.cutoff){_team_condition("p", team)}
@@ -239,19 +250,7 @@ def committed_select(d: Dialect, *, team: bool = False) -> str:
             AND r.placement_type = p.placement_type AND r.place_provider = p.place_provider
     ),
     committed_amounts AS (
-        SELECT g.week_start, g.budget_line_id,
-            {d.hundredths("c.weekly_amount")} * g.days AS gross_units, 0 AS contribution_units
-        FROM running g JOIN {t["cost"]} c ON {cost_on_cutoff}
-        UNION ALL
-        SELECT g.week_start, g.budget_line_id, 0,
-            {d.hundredths("k.weekly_amount")} * {CONTRIBUTION_SCALE} * g.days
-        FROM running g JOIN {t["contribution"]} k ON {contribution_on_cutoff}
-            AND k.weekly_amount IS NOT NULL
-        UNION ALL
-        SELECT g.week_start, g.budget_line_id, 0,
-            {d.hundredths("c.weekly_amount")} * {d.hundredths("k.percentage")} * g.days
-        FROM running g JOIN {t["cost"]} c ON {cost_on_cutoff}
-        JOIN {t["contribution"]} k ON {contribution_on_cutoff} AND k.percentage IS NOT NULL
+        {_money_amounts(d, keys)}
     ),
     committed AS (
         SELECT week_start, budget_line_id,
@@ -267,7 +266,7 @@ def positions_select(d: Dialect) -> str:
     actual AS (
         SELECT w.week_start, l.budget_line_id, SUM({d.hundredths("l.net_cost")}) AS pence
         FROM cut w JOIN {t["ledger"]} l
-            ON l.financial_year_id = %(fy)s AND l.week_start < w.week_start
+            ON l.financial_year_id = %(fy)s AND l.week_start < w.actual_before
         GROUP BY w.week_start, l.budget_line_id
     ),
     positions AS (
@@ -287,7 +286,7 @@ def positions_select(d: Dialect) -> str:
 
 def positions_insert(d: Dialect) -> str:
     """Budget positions of every line of year `fy` for the weeks first_week…last_week:
-    actual to date from the ledger before the week, committed from the cutoff on."""
+    actual to date from the ledger before the cutoff, committed from the cutoff on."""
     return f"""INSERT INTO {TABLES["snapshot"]} (week_start, budget_line_id, budget,
         actual_to_date, committed_to_year_end, projected_outturn, variance, taken_at)
     {positions_select(d)}"""

@@ -153,13 +153,20 @@ def stored_ledger() -> set[tuple]:
     }
 
 
-def brute_force_position(*, line: BudgetLine, week_start: datetime.date, ledger: set[tuple]):
-    """(budget, actual to date, committed, outturn, variance) of a line at a snapshot week."""
+def brute_force_position(*, line: BudgetLine, week_start: datetime.date, ledger: set[tuple],
+                         today: datetime.date):
+    """(budget, actual to date, committed, outturn, variance) of a line at a snapshot week,
+    taken on `today` (the current week's position is taken as at today; earlier weeks' at
+    their Monday). Committed walks each day from the cutoff to the horizon at the cost
+    and contributions in force that day."""
     start_year = line.financial_year.start_year
     year_start, year_end = financial_year_bounds(start_year)
     year_after = year_end + ONE_DAY
-    cutoff = min(max(week_start, year_start), year_after)
-    actual = sum((row[9] for row in ledger if row[2] == line.pk and row[0] < week_start),
+    current = week_start == monday_of(today)
+    cutoff = min(max(today if current else week_start, year_start), year_after)
+    # The ledger holds the days before today, so the current week's rows are all actual.
+    actual_before = week_start + datetime.timedelta(weeks=1) if current else week_start
+    actual = sum((row[9] for row in ledger if row[2] == line.pk and row[0] < actual_before),
                  Decimal("0.00"))
     lines, _years = _rules()
     gross_total, shared_total = Fraction(0), Fraction(0)
@@ -171,10 +178,12 @@ def brute_force_position(*, line: BudgetLine, week_start: datetime.date, ledger:
         planned = placement.planned_end_date
         horizon = min(placement.end_date or FAR,
                       planned if planned and planned > cutoff else FAR, year_after)
-        days = (horizon - cutoff).days
-        gross = _rate_on(placement, cutoff) or Fraction(0)
-        gross_total += gross * days / 7
-        shared_total += _contribution_on(placement, cutoff, gross) * days / 7
+        day = cutoff
+        while day < horizon:
+            gross = _rate_on(placement, day) or Fraction(0)
+            gross_total += gross / 7
+            shared_total += _contribution_on(placement, day, gross) / 7
+            day += ONE_DAY
     committed = half_up_pence(gross_total) - half_up_pence(shared_total)
     outturn = actual + committed
     return (line.amount, actual, committed, outturn, outturn - line.amount)

@@ -192,19 +192,46 @@ def snapshot(line, week):
 
 def test_committed_runs_to_the_planned_end_when_it_comes_before_the_year_end(lines):
     placement_costing("700.00", start=D(2026, 5, 4), planned_end_date=D(2026, 6, 22))
-    rebuild(2026)  # position week: Monday 8 June; 14 days to the planned end
+    rebuild(2026)  # current week: Monday 8 June, taken on Wednesday 10 June
     position = snapshot(lines[2026]["IFA"], D(2026, 6, 8))
-    assert position.actual_to_date == Decimal("3500.00")  # 35 days, 4 May – 7 June
-    assert position.committed_to_year_end == Decimal("1400.00")
+    assert position.actual_to_date == Decimal("3700.00")  # 37 days, 4 May – 9 June
+    assert position.committed_to_year_end == Decimal("1200.00")  # 12 days to the planned end
     assert position.projected_outturn == Decimal("4900.00")
     assert position.variance == Decimal("4900.00") - Decimal("100000.00")
+
+
+def test_a_past_weeks_position_is_taken_at_its_monday(lines):
+    placement_costing("700.00", start=D(2026, 5, 4), planned_end_date=D(2026, 6, 22))
+    rebuild(2026)
+    position = snapshot(lines[2026]["IFA"], D(2026, 6, 1))
+    assert position.actual_to_date == Decimal("2800.00")  # 28 days, 4 – 31 May
+    assert position.committed_to_year_end == Decimal("2100.00")  # 21 days, 1 – 21 June
+
+
+def test_committed_counts_booked_uplifts_and_step_downs_and_contributions_over_their_ranges(
+    lines,
+):
+    placement = placement_costing("700.00", start=D(2026, 5, 4))
+    PlacementCost.objects.filter(placement=placement).update(effective_to=D(2026, 6, 22))
+    PlacementCostFactory(placement=placement, effective_from=D(2026, 6, 22),
+                         effective_to=D(2026, 7, 6), weekly_amount=Decimal("1400.00"))
+    PlacementCostFactory(placement=placement, effective_from=D(2026, 7, 6),
+                         weekly_amount=Decimal("350.00"))
+    ContributionFactory(placement=placement, percentage=Decimal("10.00"), weekly_amount=None,
+                        start_date=D(2026, 6, 29), end_date=D(2026, 7, 13))
+    rebuild(2026)
+    position = snapshot(lines[2026]["IFA"], D(2026, 6, 8))
+    after_step_down = (D(2027, 4, 1) - D(2026, 7, 6)).days
+    gross = 100 * 12 + 200 * 14 + 50 * after_step_down  # from Wednesday 10 June
+    shared = Decimal("140.00") + Decimal("35.00")  # 10%: a week at £1,400, one at £350
+    assert position.committed_to_year_end == Decimal(gross) - shared
 
 
 def test_a_placement_past_its_planned_end_is_committed_to_the_year_end(lines):
     placement_costing("700.00", start=D(2026, 5, 4), planned_end_date=D(2026, 6, 1))
     rebuild(2026)
     position = snapshot(lines[2026]["IFA"], D(2026, 6, 8))
-    days_left = (D(2027, 4, 1) - D(2026, 6, 8)).days  # 297
+    days_left = (D(2027, 4, 1) - TODAY).days  # 295, from Wednesday 10 June
     assert position.committed_to_year_end == Decimal(100 * days_left)
 
 
@@ -213,7 +240,7 @@ def test_a_known_end_date_stops_the_commitment_and_contributions_reduce_it(lines
     ContributionFactory(placement=placement, weekly_amount=Decimal("70.00"), start_date=D(2026, 5, 4))
     rebuild(2026)
     position = snapshot(lines[2026]["IFA"], D(2026, 6, 8))
-    assert position.committed_to_year_end == Decimal("21") * (100 - 10)  # 3 weeks net
+    assert position.committed_to_year_end == Decimal("19") * (100 - 10)  # 10 – 28 June, net
 
 
 def test_every_week_of_the_year_has_a_position_and_a_past_year_closes_with_all_actual(lines):
@@ -379,13 +406,13 @@ def test_changing_a_placement_cost_updates_the_ledger_and_projection_after_the_t
     assert stored_ledger() == brute_force_ledger(today=today)
     after = snapshot(line, monday_of(today))
     days_left = (financial_year_bounds(year)[1] + datetime.timedelta(days=1) - max(
-        monday_of(today), financial_year_bounds(year)[0])).days
+        today, financial_year_bounds(year)[0])).days
     assert after.committed_to_year_end == Decimal(200 * days_left)
     assert after.projected_outturn > before.projected_outturn
     ledger_now = stored_ledger()
     assert (after.budget, after.actual_to_date, after.committed_to_year_end,
             after.projected_outturn, after.variance) == brute_force_position(
-        line=line, week_start=monday_of(today), ledger=ledger_now)
+        line=line, week_start=monday_of(today), ledger=ledger_now, today=today)
 
 
 def test_a_rolled_back_change_queues_no_refresh(db, django_capture_on_commit_callbacks):

@@ -57,7 +57,7 @@ placements = st.lists(
         "codes": st.sampled_from(TYPES),
         # cost rows: breaks after the placement's start (days) and each row's rate; a
         # missing rate leaves a gap with no cost row
-        "breaks": st.lists(st.integers(min_value=1, max_value=12), max_size=3, unique=True),
+        "breaks": st.lists(st.integers(min_value=1, max_value=40), max_size=3, unique=True),
         "rates": st.lists(st.one_of(st.none(), money_pence), min_size=4, max_size=4),
         "open_ended_cost": st.booleans(),
         "contributions": contributions,
@@ -115,7 +115,9 @@ def assert_positions_match(week_start, *, years):
     lines = BudgetLine.objects.filter(financial_year__start_year__in=years)
     assert lines.exists()
     for line in lines.select_related("financial_year"):
-        expected = brute_force_position(line=line, week_start=week_start, ledger=ledger)
+        expected = brute_force_position(
+            line=line, week_start=week_start, ledger=ledger, today=TODAY
+        )
         assert stored_position(line=line, week_start=week_start) == expected, line.name
 
 

@@ -212,8 +212,8 @@ def test_budget_positions_for_a_team_count_only_its_childrens_placements(current
             financial_year=current_year, team=team)}
         for team in (north, south)
     }
-    cutoff = max(monday_of(today), rollups.refresh.YearWindow(
-        whole["IFA"].budget_line.financial_year).start)
+    cutoff = max(today, rollups.refresh.YearWindow(
+        whole["IFA"].budget_line.financial_year).start)  # the current position: as at today
     committed_days = (rollups.refresh.YearWindow(
         whole["IFA"].budget_line.financial_year).after - cutoff).days
     assert by_team[north]["IFA"].committed_to_year_end == Decimal(100 * committed_days)
