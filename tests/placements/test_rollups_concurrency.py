@@ -67,8 +67,21 @@ def refresh():
     rollups.refresh_days(first_day=D(2026, 4, 20), last_day=None, today=TODAY)
 
 
-@pytest.mark.parametrize("calls", [(rebuild, rebuild), (refresh, refresh), (rebuild, refresh)],
-                         ids=["two rebuilds", "two refreshes", "a rebuild and a refresh"])
+def snapshot():
+    rollups.snapshot_positions(year=2026, today=TODAY)
+
+
+def weekly():
+    rollups.weekly_rollup(today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [(rebuild, rebuild), (refresh, refresh), (rebuild, refresh), (snapshot, snapshot),
+     (weekly, weekly), (weekly, rebuild)],
+    ids=["two rebuilds", "two refreshes", "a rebuild and a refresh", "two snapshots",
+         "two weekly rollups", "a weekly rollup and a rebuild"],
+)
 def test_two_rollups_of_one_year_at_once_give_the_same_rows_as_one(year_with_placements, calls):
     rebuild()
     expected = (stored_ledger(), stored_positions())
