@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from core.models import Team, User
+from core.models import AuditEvent, Team, User
+from core.roles import Role, has_role
 
 
 @admin.register(Team)
@@ -30,3 +31,28 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit log, searchable by child, user, action and date. Nobody can add, change
+    or delete an event here (nor anywhere else in the application)."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_id", "child_id"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter)]
+    date_hierarchy = "at"
+    # "=" for ids: an exact child or record number, not a substring of one.
+    search_fields = ["=child_id", "=object_id", "actor__username", "action"]
+    search_help_text = "Child number, record number, username or action."
+    list_select_related = ["actor"]
+    fields = ["at", "actor", "action", "object_type", "object_id", "child_id", "changes", "reason"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and (
+            user.is_superuser or has_role(user, Role.ADMINISTRATOR)
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

@@ -33,3 +33,61 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """The audit log is append-only: the application can add events, never change or
+    remove them. (PostgreSQL also refuses it: a trigger, migration core/0003.)"""
+
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, when and why: one row per change made through a
+    service, and one per view of a child's record, referral or placement.
+
+    Written by core.audit in the same transaction as the change it records. Objects are
+    named by model label and numeric id (never by a name), so the log holds no personal
+    data of its own beyond what the fields changed carry.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the system (a scheduled task).",
+    )
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60, help_text="Model label, e.g. placements.referral")
+    object_id = models.CharField(max_length=40)
+    child_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The child the record concerns, if any."
+    )
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Changed fields: {field: [before, after]}."
+    )
+    reason = models.TextField(blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
