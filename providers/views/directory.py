@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.pages import saved
-from providers import selectors
+from providers import geo, selectors
 from providers.forms import DiscountEndForm, DiscountForm, ProviderForm, ServiceForm
 from providers.models import Provider, ProviderDiscount, Service
 from providers.reference import financial_year_label
@@ -23,11 +23,25 @@ from providers.views.common import (
     posted,
 )
 
+
+def _full_postcode_in(query) -> str | None:
+    value = query.get("postcode", "").strip()
+    code = geo.outward_code(value) if value else ""
+    return value if code and value.replace(" ", "").upper() != code else None
+
+
 # --- Reading -------------------------------------------------------------------------
 
 
 @login_required
 def service_directory(request):
+    full_postcode = _full_postcode_in(request.GET)
+    if full_postcode:
+        # Only the district is needed for distances; a full postcode can point at a
+        # child's home, so it must not stay in the address bar, history or referrers.
+        query = request.GET.copy()
+        query["postcode"] = geo.outward_code(full_postcode)
+        return redirect(f"{reverse('service-directory')}?{query.urlencode()}")
     filters = selectors.ServiceFilter(
         request.GET or None, queryset=selectors.services_for_directory()
     )

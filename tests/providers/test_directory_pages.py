@@ -118,7 +118,9 @@ def test_a_postcode_shows_distances_nearest_first(client, personas):
     full_service(name="Headingley Home", postcode="LS6 3AA", near=districts["LS6"])
     full_service(name="Nowhere Home", postcode="ZZ9 9ZZ")  # a district we do not know
     client.force_login(personas[Role.SOCIAL_WORKER])
-    response = client.get(DIRECTORY, {"postcode": "ls6 2ab"})
+    response = client.get(DIRECTORY, {"postcode": "ls6 2ab", "sort": "distance"}, follow=True)
+    # A full postcode can point at a child's home: only its district stays in the URL.
+    assert response.redirect_chain == [(f"{DIRECTORY}?postcode=LS6&sort=distance", 302)]
     html = text(response)
     assert directory_rows(response) == [
         "Headingley Home", "City Home", "Bradford Home", "Nowhere Home"
@@ -133,7 +135,7 @@ def test_a_postcode_shows_distances_nearest_first(client, personas):
 def test_an_unknown_postcode_is_an_error_on_the_filter(client, personas):
     full_service(name="City Home")
     client.force_login(personas[Role.SOCIAL_WORKER])
-    response = client.get(DIRECTORY, {"postcode": "XX1 1XX"})
+    response = client.get(DIRECTORY, {"postcode": "XX1 1XX"}, follow=True)
     assert response.status_code == 200
     html = text(response)
     assert "There is a problem" in html and "<title>Error: Provider directory" in html
@@ -171,7 +173,7 @@ def test_the_directory_pages_25_at_a_time_keeping_the_filters(client, personas):
     assert directory_rows(second) == ["Home 25", "Home 26"]
 
 
-@pytest.mark.parametrize("postcode", [None, "LS6 2AB"])
+@pytest.mark.parametrize("postcode", [None, "LS6"])
 def test_directory_queries_do_not_grow_with_the_services(client, personas, postcode):
     districts = leeds_districts()
     framework = FrameworkFactory()
