@@ -5,7 +5,12 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test check worker beat clean
+CHROMIUM := /usr/bin/chromium
+# Root installs packages itself; anyone else asks sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: setup run test scan check worker beat clean chromium
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -27,9 +32,23 @@ run: setup
 	$(BIN)/python manage.py schedule_meetings
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: setup
+# The end-to-end tests (tests/e2e) drive Debian's Chromium from apt, never a browser
+# downloaded by Playwright. Without apt-get they are skipped (E2E_REQUIRED=1 fails them).
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null; then \
+		$(APT) update && $(APT) install -y chromium; \
+	else \
+		echo "No apt-get: install Chromium at $(CHROMIUM) to run the end-to-end tests."; \
+	fi
+
+test: setup $(CHROMIUM)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+scan: setup
+	.ci/scan
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -1,8 +1,10 @@
 """The REST API's routes, /api/v1/…: one router for every app's viewsets (config may
 import all three layers)."""
 
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
+from core.api import UnknownEndpoint
 from panels.api import (
     AgendaItemViewSet,
     DecisionViewSet,
@@ -46,4 +48,10 @@ router.register("budget-lines", BudgetLineViewSet, basename="budget-line")
 router.register("weekly-costs", WeeklyCostViewSet, basename="weekly-cost")
 router.register("budget-positions", BudgetPositionViewSet, basename="budget-position")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Last: any other address under /api/v1/ (even one with a newline in it) is a JSON
+    # 404. Only addresses ending in a slash, so that APPEND_SLASH still redirects
+    # /api/v1/children/5 to …/5/.
+    re_path(r"^[\s\S]*/$", UnknownEndpoint.as_view(), name="unknown-endpoint"),
+]

@@ -17,6 +17,18 @@ app.conf.update(
     task_acks_late=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # A worker that loses the broker keeps trying to reconnect until it is back (the
+    # default gives up after 100 attempts), so queued work runs when Redis returns.
+    broker_connection_max_retries=None,
+    # Publishing happens inside web requests (on commit): with the broker down it must
+    # fail fast, not hang. A refused connection fails in well under a second; a broker
+    # that accepts but does not answer, after the socket timeout, once per attempt.
+    # The rollups' work is also in the database's outbox, which the sweep below drains.
+    broker_connection_timeout=2,
+    broker_transport_options={"socket_connect_timeout": 1, "socket_timeout": 2},
+    task_publish_retry_policy={
+        "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+    },
 )
 # Static schedule, edited in code review rather than in a database. Times are in the
 # council's time zone (CELERY_TIMEZONE).
@@ -30,6 +42,12 @@ app.conf.beat_schedule = {
     "chase-sourcing-invitations": {
         "task": "providers.tasks.chase_sourcing_invitations",
         "schedule": crontab(minute="*/15"),
+    },
+    # Rollup work that committed changes recorded and no worker has done yet (the broker
+    # was down, or a worker died mid-task): done within minutes of a worker being back.
+    "sweep-pending-rollups": {
+        "task": "placements.tasks.sweep_pending_rollups_task",
+        "schedule": crontab(minute="*/5"),
     },
     # Monday 06:00: bring the weekly cost ledger up to date and snapshot budget positions.
     "weekly-cost-rollup": {

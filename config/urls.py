@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config import dashboard, views
+from core import views_auth
 from core.forms import GovukAuthenticationForm
 
 admin.site.site_header = "Find a placement: administration"
@@ -17,6 +18,8 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("sign-in/confirm/", views_auth.confirm_password, name="confirm-password"),
+    path("account/password/", views_auth.PasswordChange.as_view(), name="password-change"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("", include("placements.urls")),

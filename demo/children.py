@@ -63,7 +63,7 @@ class ChildSpec:
 
 
 def child_rng(index: int) -> random.Random:
-    return random.Random(f"demoshire:child:{index}")
+    return random.Random(f"demoshire:child:{index}")  # nosec B311 # seeded: the demo county must be the same every run; not security
 
 
 def child_spec(*, index: int, calendar: DemoCalendar) -> ChildSpec:

@@ -66,7 +66,7 @@ def district_centres() -> Centres:
         area_lat, area_lon = destination(*DEMOSHIRE_CENTRE, bearing=bearing, miles=distance)
         for number in range(1, districts + 1):
             code = f"{prefix}{number}"
-            rng = random.Random(f"demoshire:district:{code}")
+            rng = random.Random(f"demoshire:district:{code}")  # nosec B311 # seeded: the demo county must be the same every run; not security
             centres[code] = scattered(rng, area_lat, area_lon, radius=radius)
     return centres
 
@@ -98,7 +98,8 @@ def seed_districts() -> Centres:
 def service_location(service: Service, centres: Centres) -> tuple[Decimal, Decimal]:
     """Near its district's centre, by a jitter of its own that no other service shares."""
     lat, lon = centres[outward_code(service.postcode)]
-    rng = random.Random(f"demoshire:service-location:{service.provider.name}:{service.name}")
+    rng = random.Random(  # nosec B311 # seeded, for a reproducible demo; not security
+        f"demoshire:service-location:{service.provider.name}:{service.name}")
     return scattered(rng, lat, lon, radius=JITTER_MILES)
 
 

@@ -126,7 +126,7 @@ def plan_history(*, child, calendar, market, pin=None, settled_before=None, stab
                  left_care=False) -> list[Placement]:
     """Unsaved placements, oldest first, each carrying its cost rows and contributions on
     `demo_costs` and `demo_contributions`."""
-    rng = random.Random(f"demoshire:placements:{child.local_child_id}")
+    rng = random.Random(f"demoshire:placements:{child.local_child_id}")  # nosec B311 # seeded: the demo county must be the same every run; not security
     planned = plan_dates(rng=rng, child=child, calendar=calendar, pin=pin,
                          settled_before=settled_before, stability=stability)
     last = planned[-1]

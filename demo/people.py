@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from core.models import Team, User
 from core.roles import Role
 
-DEMO_PASSWORD = "placements-demo-2026"
+DEMO_PASSWORD = "placements-demo-2026"  # nosec B105 # the published demo sign-in (README); production refuses demo data
 SIGN_IN_URL = "http://127.0.0.1:8000/sign-in/"
 EMAIL_DOMAIN = "demoshire.example"  # RFC 2606: never delivers real mail
 

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import ACTION_ERRORS, OptionalReasonSerializer, ReasonSerializer, error_responses
+from core.auth import require_recent_password
 from core.models import User
 from panels import selectors, services
 from panels.access import (
@@ -164,7 +165,7 @@ class AgendaItemViewSet(
     referral (POST) or takes an undecided item off (DELETE) before the meeting closes."""
 
     serializer_class = AgendaItemSerializer
-    filterset_fields = ["meeting", "kind", "referral"]
+    filterset_class = selectors.AgendaItemFilter
 
     def get_queryset(self):
         decision_ids = Decision.objects.only("pk", "agenda_item_id").order_by("decided_at", "pk")
@@ -352,7 +353,7 @@ class DirectorApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DirectorApprovalSerializer
     permission_classes = [permissions.IsAuthenticated, SeesDirectorApprovals]
-    filterset_fields = ["status", "referral"]
+    filterset_class = selectors.DirectorApprovalFilter
 
     def get_queryset(self):
         return director_approvals_visible_to(self.request.user).order_by("requested_at", "pk")
@@ -376,6 +377,7 @@ class DirectorApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _decide(self, *, approved: bool, reason_serializer):
         approval = self.get_object()
+        require_recent_password(self.request)
         body = reason_serializer(data=self.request.data)
         body.is_valid(raise_exception=True)
         approval = services.director_decide(

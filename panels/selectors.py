@@ -7,7 +7,7 @@ from panels.access import meetings_visible_to, pending_approvals_visible_to
 from panels.models import AgendaItem, Decision, DirectorApproval, PanelMeeting
 from placements.access import referrals_visible_to
 from placements.models import Placement, Referral, ReferralStatus
-from placements.selectors import with_net_weekly_cost
+from placements.selectors import referral_id_filter, with_net_weekly_cost
 
 # Items still on the agenda; distinct because visibility joins panel members.
 ON_AGENDA_COUNT = Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)
@@ -109,6 +109,26 @@ class MeetingFilter(django_filters.FilterSet):
     class Meta:
         model = PanelMeeting
         fields = ["panel", "status", "date"]
+
+
+class AgendaItemFilter(django_filters.FilterSet):
+    """Filters for /api/v1/agenda-items/."""
+
+    referral = referral_id_filter()
+
+    class Meta:
+        model = AgendaItem
+        fields = ["meeting", "kind", "referral"]
+
+
+class DirectorApprovalFilter(django_filters.FilterSet):
+    """Filters for /api/v1/director-approvals/."""
+
+    referral = referral_id_filter()
+
+    class Meta:
+        model = DirectorApproval
+        fields = ["status", "referral"]
 
 
 class DecisionFilter(django_filters.FilterSet):

@@ -1,6 +1,8 @@
 """Every change panels make: building agendas, recording decisions, closing meetings and
 the Director's approvals. Each function checks the actor, locks what it changes, and
-moves the referral through placements' services in the same transaction."""
+moves the referral through placements' services in the same transaction, writing the
+audit events for what panels own (meetings, agenda items, decisions, Director approvals);
+the referral's own moves are audited by placements' services."""
 
 import datetime
 from decimal import Decimal
@@ -10,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, Conflict, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from panels.models import AgendaItem, Decision, DirectorApproval, Panel, PanelMeeting
@@ -32,6 +35,17 @@ REFERRAL_STATUS_AFTER = {
     O.RETURN: S.RETURNED,
     O.DEFER: S.ENDORSED,
 }
+# What the audit log keeps of each record.
+MEETING_FIELDS = ("panel", "date", "chair", "status", "closed_at")
+ITEM_FIELDS = ("meeting", "kind", "referral", "placement", "position", "removed_at", "removed_by")
+DECISION_FIELDS = (
+    "agenda_item", "outcome", "rationale", "conditions", "review_date", "estimated_weekly_cost",
+    "out_of_area", "chaired_by", "decided_by", "supersedes",
+)
+CORRECTABLE_FIELDS = ("outcome", "rationale", "conditions", "review_date")
+APPROVAL_FIELDS = (
+    "referral", "decision", "status", "is_external", "is_out_of_area", "is_above_threshold",
+)
 
 
 # --- Who may run a meeting -------------------------------------------------------------
@@ -84,11 +98,14 @@ def meeting_schedule_next(*, panel: Panel, today: datetime.date) -> PanelMeeting
     """Create the panel's next meeting if it does not exist, and fill its agenda: endorsed
     referrals and overdue retrospective reviews (Resource Panel), or the costliest
     placements (high-cost review). Running it again changes nothing."""
-    meeting, _ = PanelMeeting.objects.get_or_create(
+    meeting, created = PanelMeeting.objects.get_or_create(
         panel=panel,
         date=next_meeting_date(panel=panel, today=today),
         defaults={"chair": panel.default_chair},
     )
+    if created:
+        audit.record(audit.SYSTEM, "meeting.schedule", meeting,
+                     changes=audit.created(meeting, MEETING_FIELDS))
     meeting = _lock_meeting(meeting)
     if meeting.status == PanelMeeting.Status.CLOSED:
         return meeting
@@ -100,6 +117,17 @@ def meeting_schedule_next(*, panel: Panel, today: datetime.date) -> PanelMeeting
     return meeting
 
 
+def _child_of_item(item: AgendaItem) -> int:
+    """The child an agenda item is about: its referral's, or its placement's."""
+    return (item.referral if item.referral_id else item.placement).child_id
+
+
+def _record_listed(item: AgendaItem, *, reason: str) -> None:
+    """The agenda builder (the system, not a person) put `item` on the agenda."""
+    audit.record(audit.SYSTEM, "agenda_item.add", item, reason=reason,
+                 changes=audit.created(item, ITEM_FIELDS), child=_child_of_item(item))
+
+
 def _list_endorsed_referrals(meeting: PanelMeeting) -> None:
     position = _next_position(meeting)
     # A referral deferred before the meeting is endorsed again but already on this agenda
@@ -109,9 +137,10 @@ def _list_endorsed_referrals(meeting: PanelMeeting) -> None:
         referral_services.referral_mark_listed(
             referral=referral, by=None, reason=f"Listed for {meeting}"
         )
-        AgendaItem.objects.create(
+        item = AgendaItem.objects.create(
             meeting=meeting, kind=AgendaItem.Kind.REFERRAL, referral=referral, position=position
         )
+        _record_listed(item, reason="Endorsed for panel.")
         position += 1
 
 
@@ -129,12 +158,13 @@ def _list_retrospective_reviews(meeting: PanelMeeting) -> None:
     )
     position = _next_position(meeting)
     for referral in due:
-        AgendaItem.objects.create(
+        item = AgendaItem.objects.create(
             meeting=meeting,
             kind=AgendaItem.Kind.RETROSPECTIVE_REVIEW,
             referral=referral,
             position=position,
         )
+        _record_listed(item, reason="An emergency placement awaiting its retrospective review.")
         position += 1
 
 
@@ -144,13 +174,17 @@ def _list_costliest_placements(meeting: PanelMeeting) -> None:
     costliest = placement_selectors.costliest_active_placements_by_net_cost(
         on=meeting.date, limit=settings.HIGH_COST_REVIEW_COUNT
     )
-    AgendaItem.objects.bulk_create(
+    items = AgendaItem.objects.bulk_create(
         AgendaItem(
             meeting=meeting, kind=AgendaItem.Kind.HIGH_COST_REVIEW, placement=placement,
             position=position,
         )
         for position, placement in enumerate(costliest, start=1)
     )
+    for item in items:
+        _record_listed(
+            item, reason=f"One of the {settings.HIGH_COST_REVIEW_COUNT} costliest placements."
+        )
 
 
 @transaction.atomic
@@ -164,6 +198,8 @@ def agenda_item_add(*, meeting: PanelMeeting, referral: Referral, by) -> AgendaI
         # Deferred at this meeting: it waits for the next one.
         raise Conflict("This referral has already been decided at this meeting.")
     referral_services.referral_mark_listed(referral=referral, by=by, reason=f"Listed for {meeting}")
+    earlier = AgendaItem.objects.filter(meeting=meeting, referral=referral).first()
+    before = audit.snapshot(earlier, ITEM_FIELDS) if earlier else {}
     item, _ = AgendaItem.objects.update_or_create(
         meeting=meeting,
         referral=referral,
@@ -171,6 +207,8 @@ def agenda_item_add(*, meeting: PanelMeeting, referral: Referral, by) -> AgendaI
         defaults={"kind": AgendaItem.Kind.REFERRAL, "position": _next_position(meeting),
                   "removed_at": None, "removed_by": None},
     )
+    audit.record(by, "agenda_item.add", item, child=referral.child_id,
+                 changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
 
 
@@ -186,13 +224,18 @@ def agenda_item_remove(*, item: AgendaItem, by, reason: str = "") -> None:
     if item.kind == AgendaItem.Kind.REFERRAL and item.referral.status != S.WITHDRAWN:
         referral_services.referral_unlist(referral=item.referral, by=by, reason=reason)
     # Kept, marked removed, so the agenda builder does not list it here again.
+    before = audit.snapshot(item, ("removed_at", "removed_by"))
     item.removed_at, item.removed_by = timezone.now(), by
     item.save(update_fields=["removed_at", "removed_by"])
+    audit.record(by, "agenda_item.remove", item, reason=reason, child=_child_of_item(item),
+                 changes=audit.diff(before, audit.snapshot(item, before)))
 
 
 def _lock_item_on_agenda(item: AgendaItem) -> AgendaItem:
-    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("referral").get(
-        pk=item.pk
+    item = (
+        AgendaItem.objects.select_for_update(of=("self",))
+        .select_related("referral", "placement")
+        .get(pk=item.pk)
     )
     if item.removed_at is not None:
         raise Conflict("This item has been taken off the agenda.")
@@ -204,11 +247,14 @@ def agenda_reorder(*, meeting: PanelMeeting, item_ids: list[int], by) -> None:
     meeting = _lock_meeting(meeting)
     _require_chair(user=by, meeting=meeting, action="change the agenda")
     _require_open(meeting)
-    current = set(meeting.items.on_agenda().values_list("pk", flat=True))
-    if set(item_ids) != current or len(item_ids) != len(current):
+    order = list(meeting.items.on_agenda().order_by("position", "pk").values_list("pk", flat=True))
+    if set(item_ids) != set(order) or len(item_ids) != len(order):
         raise InvalidInput("Give every item on the agenda exactly once.", field="item_ids")
     for position, pk in enumerate(item_ids, start=1):
         AgendaItem.objects.filter(pk=pk).update(position=position)
+    if list(item_ids) != order:
+        # One event for the meeting: the order is a property of the agenda, not of an item.
+        audit.record(by, "agenda.reorder", meeting, changes={"order": [order, list(item_ids)]})
 
 
 # --- Decisions -------------------------------------------------------------------------
@@ -258,6 +304,8 @@ def decision_record(
             )
     except IntegrityError:
         raise Conflict("A decision has already been recorded for this item.") from None
+    audit.record(by, "decision.record", decision, reason=rationale, child=_child_of_item(item),
+                 changes=audit.created(decision, DECISION_FIELDS))
     if item.kind == AgendaItem.Kind.REFERRAL:
         _move_referral_after_decision(decision=decision, by=by)
     return decision
@@ -273,7 +321,7 @@ def _move_referral_after_decision(*, decision: Decision, by) -> None:
     to = S.AWAITING_DIRECTOR if director else REFERRAL_STATUS_AFTER[decision.outcome]
     referral_services.referral_record_panel_outcome(referral=referral, by=by, to=to, reason=reason)
     if director:
-        DirectorApproval.objects.create(
+        approval = DirectorApproval.objects.create(
             referral=referral,
             decision=decision,
             is_external=decision.outcome == O.APPROVE_EXTERNAL,
@@ -284,6 +332,19 @@ def _move_referral_after_decision(*, decision: Decision, by) -> None:
             ),
             requested_at=timezone.now(),
         )
+        audit.record(by, "director_approval.request", approval, reason=_why_director(approval),
+                     changes=audit.created(approval, APPROVAL_FIELDS), child=referral.child_id)
+
+
+def _why_director(approval: DirectorApproval) -> str:
+    grounds = [
+        label for flag, label in (
+            (approval.is_external, "an external placement"),
+            (approval.is_out_of_area, "out of area"),
+            (approval.is_above_threshold, "above the weekly cost threshold"),
+        ) if flag
+    ]
+    return "Needs the Director: " + ", ".join(grounds) + "."
 
 
 @transaction.atomic
@@ -313,7 +374,7 @@ def decision_correct(*, decision: Decision, by, outcome: str, rationale: str,
     )
     try:
         with transaction.atomic():
-            return Decision.objects.create(
+            correction = Decision.objects.create(
                 agenda_item=decision.agenda_item, outcome=outcome, rationale=rationale,
                 conditions=conditions.strip(), review_date=review_date,
                 chaired_by=meeting.chair, decided_by=by, decided_at=timezone.now(),
@@ -321,6 +382,12 @@ def decision_correct(*, decision: Decision, by, outcome: str, rationale: str,
             )
     except IntegrityError:
         raise Conflict("This decision has already been corrected.") from None
+    changes = audit.diff(audit.snapshot(decision, CORRECTABLE_FIELDS),
+                         audit.snapshot(correction, CORRECTABLE_FIELDS))
+    changes["supersedes"] = [None, decision.pk]
+    audit.record(by, "decision.correct", correction, changes=changes, reason=rationale,
+                 child=_child_of_item(decision.agenda_item))
+    return correction
 
 
 @transaction.atomic
@@ -334,9 +401,12 @@ def meeting_close(*, meeting: PanelMeeting, by) -> PanelMeeting:
             f"{undecided} agenda item(s) have no decision. Record a decision for each, "
             "or take them off the agenda, before closing."
         )
+    before = audit.snapshot(meeting, ("status", "closed_at"))
     meeting.status = PanelMeeting.Status.CLOSED
     meeting.closed_at = timezone.now()
     meeting.save(update_fields=["status", "closed_at"])
+    audit.record(by, "meeting.close", meeting,
+                 changes=audit.diff(before, audit.snapshot(meeting, before)))
     return meeting
 
 
@@ -361,9 +431,14 @@ def director_decide(*, approval: DirectorApproval, by, approved: bool, reason: s
     reason = (reason or "").strip()
     if not approved and not reason:
         raise InvalidInput("Enter the reason for refusing.", field="reason")
+    decided = ("status", "decided_by", "decided_at", "reason")
+    before = audit.snapshot(approval, decided)
     approval.status = DirectorApproval.Status.APPROVED if approved else DirectorApproval.Status.REFUSED
     approval.decided_by, approval.decided_at, approval.reason = by, timezone.now(), reason
-    approval.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    approval.save(update_fields=list(decided))
+    audit.record(by, "director_approval.decide", approval, reason=reason,
+                 child=approval.referral.child_id,
+                 changes=audit.diff(before, audit.snapshot(approval, decided)))
     referral_services.referral_record_director_outcome(
         referral=approval.referral, by=by, approved=approved,
         reason=reason or "Approved by the Director",

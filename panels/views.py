@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.auth import require_recent_password
 from core.errors import DomainError
 from core.forms import show_domain_error
 from panels import selectors, services
@@ -199,6 +200,7 @@ def director_decide(request, pk):
         ),
         pk=pk,
     )
+    require_recent_password(request)
     form = DirectorDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -13,6 +13,7 @@ from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import audit
 from core.api import (
     ACTION_ERRORS,
     NamedChoiceField,
@@ -39,6 +40,19 @@ from providers.reference import Risk
 REFERRAL_ANSWER_FIELDS = list(REFERRAL_ANSWERS)
 
 
+# --- Reading one record is logged ------------------------------------------------------
+
+
+class ViewLoggedRetrieveMixin(mixins.RetrieveModelMixin):
+    """GET of one child, referral or placement, logged as a view (core.audit.record_view)
+    once the access helper has found it: a 404 logs nothing."""
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        audit.record_view(request.user, instance)
+        return Response(self.get_serializer(instance).data)
+
+
 # --- Children ----------------------------------------------------------------------------
 
 
@@ -61,7 +75,7 @@ class ChildSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChildViewSet(viewsets.ReadOnlyModelViewSet):
+class ChildViewSet(ViewLoggedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     """Children in the council's care that the user may see (their team's caseload, or
     all of them for panels, the Director, commissioners and administrators)."""
 
@@ -228,7 +242,7 @@ class ReferralCreateSerializer(ReferralAnswersSerializer):
     list=extend_schema(responses={200: ReferralSerializer(many=True), **error_responses(400, 403)}),
     retrieve=extend_schema(responses={200: ReferralSerializer, **error_responses(403, 404)}),
 )
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(mixins.ListModelMixin, ViewLoggedRetrieveMixin, viewsets.GenericViewSet):
     """Referrals (placement requests) the user may see, and the moves their team makes.
     No DELETE: a referral is withdrawn, never removed."""
 

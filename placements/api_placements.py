@@ -14,6 +14,7 @@ Children's names are never in these bodies (finance reads placements, not childr
 from decimal import ROUND_HALF_UP
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -24,7 +25,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import ACTION_ERRORS, NamedChoiceField, error_responses
+from core.auth import require_recent_password
 from placements.access import placements_visible_to
+from placements.api import ViewLoggedRetrieveMixin
 from placements.api_sourcing.common import IdRelatedField, validated
 from placements.models import Contribution, Placement, PlacementCost
 from placements.reference import ReasonPlaceChange
@@ -199,7 +202,7 @@ class ContributionEndSerializer(serializers.Serializer):
     list=extend_schema(responses={200: PlacementSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: PlacementSerializer, **DETAIL_ERRORS}),
 )
-class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PlacementViewSet(mixins.ListModelMixin, ViewLoggedRetrieveMixin, viewsets.GenericViewSet):
     """Placements the user may see (finance, panels, the Director and commissioners see
     all; social workers and team managers their team's), with their cost history and
     contributions. Finance managers and commissioning officers change them."""
@@ -219,6 +222,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         row in force then ends and a new one starts; earlier weeks keep their cost."""
         placement = self.get_object()
         body = validated(CostChangeSerializer, request)
+        require_recent_password(request, weekly_cost=body["weekly_amount"])
         services.placement_cost_change(by=request.user, placement=placement, **body)
         return self._placement_response(placement.pk)
 
@@ -229,6 +233,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         required)."""
         placement = self.get_object()
         body = validated(RetainerSerializer, request)
+        require_recent_password(request, weekly_cost=body["weekly_amount"])
         services.retainer_record(by=request.user, placement=placement, **body)
         return self._placement_response(placement.pk)
 
@@ -249,6 +254,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         weekly cost, in one step. Answers with the new placement."""
         placement = self.get_object()
         body = validated(ChildMoveSerializer, request)
+        require_recent_password(request, weekly_cost=body["weekly_amount"])
         new = services.child_move(by=request.user, placement=placement, **body)
         return self._placement_response(new.pk, code=status.HTTP_201_CREATED)
 
@@ -263,7 +269,11 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 class ContributionFilter(django_filters.FilterSet):
     """Filters for /api/v1/contributions/."""
 
-    placement = django_filters.ModelChoiceFilter(queryset=Placement.objects.all())
+    # A text box, not a <select>: the browsable API's filter form would list every
+    # placement, other teams' too (placements.selectors.referral_id_filter says more).
+    placement = django_filters.ModelChoiceFilter(
+        queryset=Placement.objects.all(), widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
     funder = django_filters.ChoiceFilter(choices=Contribution.Funder.choices)
     active = django_filters.BooleanFilter(
         method="filter_active", label="Running today (started, and not yet ended)"

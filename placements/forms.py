@@ -6,6 +6,24 @@ from core.forms import DateInput, GovukForm, GovukModelForm
 from placements.models import NEEDS_QUESTIONS, PLACEMENT_QUESTIONS, Child, Referral
 from providers.reference import RISKS_TO_CHILD, RISKS_TO_OTHERS, PlacementType
 
+# Primary keys are 64-bit: a larger number cannot name a row, and handing it to the
+# database fails (SQLite: OverflowError; PostgreSQL: out of range) instead of refusing it.
+MAX_ID = 2**63 - 1
+
+
+class ChildrenField(forms.ModelMultipleChoiceField):
+    """Children chosen by ID, where an ID that is not a whole number the database can hold
+    is refused as invalid (a form error) before any query is made."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
 
 class ReferralPlacementForm(GovukModelForm):
     """Section 1: what is sought."""
@@ -21,6 +39,7 @@ class ReferralPlacementForm(GovukModelForm):
             "suitability_supported": forms.RadioSelect,
             "siblings": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"siblings": ChildrenField}
         labels = {
             "is_emergency": "This is an emergency: the child needs a bed today",
             "placement_type_sought": "Placement type sought",

@@ -158,6 +158,17 @@ class AnyYesNo(BooleanWidget):
         self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
+def referral_id_filter(**kwargs) -> django_filters.ModelChoiceFilter:
+    """A referral by its ID, typed in a text box, never chosen from a <select>: DRF's
+    browsable API renders each list's filter form, and a select would list every
+    referral, each named by its child's local ID, to anyone who may read the list."""
+    return django_filters.ModelChoiceFilter(
+        queryset=Referral.objects.all(),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        **kwargs,
+    )
+
+
 class ReferralFilter(django_filters.FilterSet):
     """Filters for the referral list page and /api/v1/referrals/."""
 

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from core import audit
 from core.errors import DomainError
 from core.forms import show_domain_error
 from core.roles import Role, has_role
@@ -83,6 +84,7 @@ def child_list(request):
 @login_required
 def child_detail(request, pk):
     child = get_object_or_404(children_visible_to(request.user).select_related("team"), pk=pk)
+    audit.record_view(request.user, child)
     referrals = referrals_visible_to(request.user).filter(child=child).order_by("-created_at")
     return render(
         request,
@@ -142,6 +144,8 @@ def referral_edit(request, pk, section):
             request, f"This referral is '{referral.get_status_display()}': it cannot be edited."
         )
         return redirect("referral-detail", pk=pk)
+    if request.method != "POST":
+        audit.record_view(request.user, referral)  # the form shows the answers so far
     title, form_class = SECTIONS[section]
     if form_class is ReferralRisksForm:
         form = ReferralRisksForm(request.POST or None, initial=ReferralRisksForm.initial_for(referral))
@@ -189,6 +193,8 @@ def referral_check(request, pk):
             referral.refresh_from_db()
             messages.success(request, f"Referral submitted. It is now '{referral.get_status_display()}'.")
             return redirect("referral-detail", pk=pk)
+    else:
+        audit.record_view(request.user, referral)
     return render(request, "placements/referral_check.html", _referral_context(referral))
 
 
@@ -205,6 +211,7 @@ def _referral_context(referral: Referral) -> dict:
 @login_required
 def referral_detail(request, pk):
     referral = _visible_referral(request, pk)
+    audit.record_view(request.user, referral)
     context = _referral_context(referral)
     context["actions"] = available_actions(user=request.user, referral=referral)
     return render(request, "placements/referral_detail.html", context)

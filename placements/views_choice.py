@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import audit
+from core.auth import require_recent_password
 from core.errors import DomainError
 from core.roles import Role, has_role
 from placements.access import children_visible_to, placements_visible_to, referrals_visible_to
@@ -65,6 +67,8 @@ def sourcing_options(request, pk):
     in_team = _in_childs_team(user, referral)
     if request.method == "POST" and not in_team:
         raise PermissionDenied("Only the child's social worker or team manager can choose an offer.")
+    if request.method != "POST":
+        audit.record_view(user, referral)
     link = sourcing.open_request_link(referral)
     options = matching.comparison(request=link.sourcing_request) if link else []
     for option in options:
@@ -188,6 +192,8 @@ def placement_confirm(request, pk):
                                 "no chosen offer to confirm.")
         return redirect("sourcing-options", pk=pk)
     offer = _chosen_offer(link)
+    # The price before any discount: the officer may untick the discount.
+    require_recent_password(request, weekly_cost=offer.agreed)
     current = (
         Placement.objects.filter(child_id=referral.child_id, end_date__isnull=True)
         .select_related("service__provider").first()
@@ -301,6 +307,7 @@ def placement_agreement(request, pk):
         ),
         pk=pk,
     )
+    audit.record_view(request.user, placement)
     shows_child = children_visible_to(request.user).filter(pk=placement.child_id).exists()
     quote = placement.quote
     return render(request, "placements/choice/agreement.html", {

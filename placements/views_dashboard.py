@@ -5,12 +5,14 @@ placements may not import); both read the year and team the same way, here."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import audit
 from core.errors import DomainError
 from placements import dashboard, exports, rollups, selectors_budgets
 from placements.access import placements_visible_to
@@ -78,6 +80,21 @@ def _placements(request, scope: DashboardScope) -> exports.Export:
 
 
 EXPORTS = {"weekly-ledger": _ledger, "budget-positions": _positions, "placements": _placements}
+# Exports with a row per child (local child IDs): each download is logged. The ledger and
+# budget positions are totals by budget line and are not.
+PER_CHILD_EXPORTS = {"placements": "placement.export"}
+
+
+def _record_export(request, what: str, scope: DashboardScope, file_format: str) -> None:
+    """One audit event per download of children's data, naming no child (it may hold
+    hundreds); its object is the user who downloaded it, as no one record was exported,
+    and its changes say which year, team and format."""
+    scope_given = {"financial_year": scope.financial_year,
+                   "team": scope.team.pk if scope.team else None, "format": file_format}
+    with transaction.atomic():
+        audit.record(request.user, PER_CHILD_EXPORTS[what], request.user,
+                     changes={name: [None, value] for name, value in scope_given.items()
+                              if value is not None})
 
 
 @login_required
@@ -92,6 +109,8 @@ def dashboard_export(request, what: str, file_format: str):
     if form.is_bound and not form.is_valid():
         return HttpResponseBadRequest("Choose a financial year and team from the dashboard.")
     export = EXPORTS[what](request, scope)
+    if what in PER_CHILD_EXPORTS:
+        _record_export(request, what, scope, file_format)
     if file_format == "csv":
         response = StreamingHttpResponse(exports.to_csv(export),
                                          content_type=exports.CSV_CONTENT_TYPE)

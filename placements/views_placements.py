@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import audit
+from core.auth import require_recent_password
 from core.roles import has_role
 from placements.access import children_visible_to, placements_visible_to
 from placements.forms_placements import (
@@ -84,6 +86,7 @@ def placement_list(request):
 @login_required
 def placement_detail(request, pk):
     placement = _visible_placement(request, pk)
+    audit.record_view(request.user, placement)
     user = request.user
     today = timezone.localdate()
     funding = funding_split(placement, day=_funding_day(placement, today))
@@ -115,6 +118,9 @@ class ChangePage:
     done: str
     # Shown as a GOV.UK warning for what cannot be undone.
     warning: str = ""
+    # Sets a weekly cost (form field weekly_amount): above the Director threshold, it
+    # needs a recent password (core.auth).
+    fixes_weekly_cost: bool = False
 
 
 def _change_page(request, pk, page: ChangePage, act: Callable, *, contribution_pk=None):
@@ -131,7 +137,13 @@ def _change_page(request, pk, page: ChangePage, act: Callable, *, contribution_p
         contribution = get_object_or_404(placement.contributions, pk=contribution_pk)
     # Bound on every POST, even an empty one, so that it shows what is missing.
     form = page.form_class(request.POST if request.method == "POST" else None)
-    changed = saved(request, form, lambda data: act(placement, {**data, "contribution": contribution}))
+
+    def change(data):
+        if page.fixes_weekly_cost:
+            require_recent_password(request, weekly_cost=data["weekly_amount"])
+        return act(placement, {**data, "contribution": contribution})
+
+    changed = saved(request, form, change)
     if changed is not None:
         messages.success(request, page.done)
         # A move goes on to the new placement; every other change back to this one.
@@ -150,9 +162,9 @@ def _fields(data: dict, *names: str) -> dict:
 
 
 COST_CHANGE = ChangePage("Change the weekly cost", CostChangeForm, "Change the weekly cost",
-                         "The weekly cost is changed.")
+                         "The weekly cost is changed.", fixes_weekly_cost=True)
 RETAINER = ChangePage("Record a court-ordered retainer", RetainerForm, "Record the retainer",
-                      "The retainer is recorded.")
+                      "The retainer is recorded.", fixes_weekly_cost=True)
 CONTRIBUTION_ADD = ChangePage("Add a contribution", ContributionAddForm, "Add the contribution",
                               "The contribution is added.")
 CONTRIBUTION_END = ChangePage("End a contribution", ContributionEndForm, "End the contribution",
@@ -167,6 +179,7 @@ MOVE = ChangePage(
     "The child is moved: this is the new placement.",
     warning="A move cannot be undone: this placement ends on the day of the move and the new "
     "one starts that day with its weekly cost.",
+    fixes_weekly_cost=True,
 )
 
 

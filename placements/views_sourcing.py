@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import audit
 from core.errors import ActionNotPermitted, DomainError
 from placements import selectors
 from placements.forms import ReasonForm
@@ -247,6 +248,8 @@ def sourcing_request(request, pk):
             messages.success(request, f"Request {sent.reference} sent to "
                              f"{len(form.service_ids())} service(s).")
             return redirect("sourcing-request", pk=pk)
+    else:
+        audit.record_view(request.user, referral)
     return render(request, "placements/sourcing/request.html",
                   _request_context(request, referral, link, form))
 

@@ -74,6 +74,10 @@ class RiskCodeField(serializers.ChoiceField):
 class ProviderSerializer(serializers.ModelSerializer):
     kind = NamedChoiceField(ProviderKind, read_only=True)
     place_provider = NamedChoiceField(PlaceProvider, read_only=True)
+    # A plain string: the address may be empty, which an "email" format does not allow.
+    email = serializers.CharField(
+        read_only=True, help_text="Where sourcing requests are sent; empty when not known."
+    )
     service_count = serializers.IntegerField(read_only=True, help_text="All its services.")
     vacancy_total = serializers.IntegerField(
         read_only=True, help_text="Vacancies in its active services."

@@ -5,22 +5,21 @@ import logging
 
 from celery import shared_task
 
+from core.tasks import RETRY_ON_TRANSIENT_ERRORS
 from providers.emails import provider_emails
 from providers.services.chasing import invitations_chase
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=5, soft_time_limit=60, time_limit=90
-)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS, soft_time_limit=60, time_limit=90)
 def send_provider_emails(*, kind: str, request_id: int, service_ids=None, invitation_ids=None) -> int:
     return provider_emails(
         kind=kind, request_id=request_id, service_ids=service_ids, invitation_ids=invitation_ids
     )
 
 
-@shared_task(soft_time_limit=120, time_limit=180)
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS, soft_time_limit=120, time_limit=180)
 def chase_sourcing_invitations() -> dict:
     """Chase providers that have not answered; each chase is e-mailed by its own task."""
     result = invitations_chase()

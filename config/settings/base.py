@@ -1,6 +1,9 @@
 """Settings shared by every environment. Environment variables are read in config.env."""
 
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONCE, NONE, SELF
 
 from config.env import (
     env_bool,
@@ -24,6 +27,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before django.contrib.auth, so that core's createsuperuser (which also checks a
+    # password given by environment) replaces Django's.
+    "core",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,8 +41,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    # Ours, lowest layer first: core ← providers ← placements ← panels ← demo.
-    "core",
+    "axes",
+    "csp",
+    # Ours, lowest layer first: core (above) ← providers ← placements ← panels ← demo.
     "providers",
     "placements",
     "panels",
@@ -50,7 +57,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so that a session it ends can say why on the sign-in page.
+    "core.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Outside everything that renders a page (the lockout page included), so that the
+    # header names the nonce the page used.
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.ReauthenticationMiddleware",
+    # A database constraint that refused a page's write: a 409 page, never a 500.
+    "core.conflicts.IntegrityErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +95,11 @@ DATABASES = {"default": env_database("DATABASE_URL", sqlite_path=DATA_DIR / "pla
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -143,7 +165,13 @@ DEMO_DATA_ALLOWED = False
 REDIS_URL = env_redis_url("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Redis down or hung must not hang pages: give up within a second or two
+            # (placements.rollups.progress then shows progress as unknown).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -176,11 +204,63 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Tag operations by resource (referrals, meetings, …), not by the version prefix.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Every operation documents the refusals it can give (core.api.document_refusals).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.document_refusals",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+# Sessions live in the database (not the cache: Redis may be down). A session ends after
+# SESSION_COOKIE_AGE seconds without a request and, in any case, SESSION_ABSOLUTE_AGE
+# seconds after sign-in (core.middleware). Requests renew the session at most once every
+# SESSION_RENEW_SECONDS rather than writing it on every request (SESSION_SAVE_EVERY_REQUEST
+# would cost three queries on every page), so the idle limit holds to within that.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
+SESSION_RENEW_SECONDS = 60
+SESSION_ABSOLUTE_AGE = env_int("SESSION_ABSOLUTE_AGE", 10 * 60 * 60, minimum=60)
+# Approving for the Director, or fixing a weekly cost above the Director threshold, needs a
+# password given (at sign-in or on the confirm page) within this many seconds (core.auth).
+REAUTH_MAX_AGE = env_int("REAUTH_MAX_AGE", 15 * 60, minimum=60)
 X_FRAME_OPTIONS = "DENY"
+
+# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures for one username from one
+# address, that pair is refused for AXES_COOLOFF_MINUTES. Attempts live in the database (not
+# the cache: Redis may be down); the same page answers whether or not the username exists.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A lockout lasts the cool-off from when it began: attempts during it do not extend it
+# (the page promises a time).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.views_auth.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind TRUSTED_PROXY_COUNT proxies the client's address comes from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip_address"
+# Usernames and addresses stay in axes' tables (for administrators): its log lines mask
+# both, and leave out the browser's user agent.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+
+# Content Security Policy (django-csp): our own files only, no inline style, and inline
+# script only with the per-request nonce (base.html's js-enabled line).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

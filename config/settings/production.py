@@ -47,3 +47,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
+# The __Host- prefix makes browsers refuse these cookies unless they are Secure, for this
+# host only (no Domain) and for every path: a sibling subdomain cannot plant or overwrite them.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"

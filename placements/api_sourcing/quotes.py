@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import ACTION_ERRORS, NamedChoiceField, ReasonSerializer
+from core.auth import require_recent_password
 from placements.access import quotes_visible_to
 from placements.api_sourcing.common import (
     CREATE_ERRORS,
@@ -22,8 +23,9 @@ from placements.api_sourcing.common import (
     validated,
 )
 from placements.api_sourcing.reads import link_of, with_flag_context, with_quote_details
-from placements.models import PlacementCost, Referral
+from placements.models import PlacementCost
 from placements.reference import ReasonPlaceChange
+from placements.selectors import referral_id_filter
 from placements.services import sourcing as journey
 from providers import geo, matching
 from providers.models import (
@@ -208,9 +210,7 @@ class QuoteFilter(django_filters.FilterSet):
     placement_type = django_filters.ChoiceFilter(
         field_name="sourcing_request__placement_type", choices=PlacementType.choices
     )
-    referral = django_filters.ModelChoiceFilter(
-        queryset=Referral.objects.all(), method="filter_referral", label="Referral"
-    )
+    referral = referral_id_filter(method="filter_referral", label="Referral")
 
     class Meta:
         model = Quote
@@ -321,6 +321,10 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         (another answers 409), and only once."""
         quote = self.get_object()
         data = validated(QuoteAcceptSerializer, request)
+        # The price before any discount, as on the confirmation page.
+        require_recent_password(request, weekly_cost=(
+            quote.quoted_weekly_price if quote.agreed_weekly_price is None else quote.agreed_weekly_price
+        ))
         with referral_locked_for(quote.sourcing_request) as referral:
             placement = journey.placement_confirm(
                 by=request.user, referral=referral, quote=quote, **data

@@ -26,6 +26,7 @@ from placements.api_sourcing.common import (
 from placements.api_sourcing.quotes import QuoteFlagSerializer
 from placements.api_sourcing.reads import link_of, with_request_details
 from placements.models import Referral, ReferralStatus
+from placements.selectors import referral_id_filter
 from placements.services import sourcing as journey
 from providers import matching
 from providers.api import RiskCodeField
@@ -207,9 +208,7 @@ class SourcingRequestFilter(django_filters.FilterSet):
     placement_type = django_filters.ChoiceFilter(choices=PlacementType.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     # A model choice, so text, 1e30 or too many digits is a 400, not a database error.
-    referral = django_filters.ModelChoiceFilter(
-        queryset=Referral.objects.all(), method="filter_referral", label="Referral"
-    )
+    referral = referral_id_filter(method="filter_referral", label="Referral")
 
     class Meta:
         model = SourcingRequest

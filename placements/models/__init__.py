@@ -7,6 +7,7 @@ from placements.models.budgets import (
     WeeklyCostLedgerRow,
 )
 from placements.models.children import Child
+from placements.models.outbox import PendingRollup
 from placements.models.placements import Contribution, Placement, PlacementCost, UnmetDemand
 from placements.models.referrals import (
     ALLOWED_TRANSITIONS,
@@ -32,6 +33,7 @@ __all__ = [
     "Child",
     "Contribution",
     "FinancialYear",
+    "PendingRollup",
     "Placement",
     "PlacementCost",
     "Referral",

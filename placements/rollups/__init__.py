@@ -3,10 +3,12 @@
 
 import datetime
 
-from django.db import transaction
-
 from core.errors import ActionNotPermitted
 from core.roles import Role, has_role
+from core.tasks import publish_on_commit
+from placements.models import PendingRollup
+from placements.rollups import outbox
+from placements.rollups.outbox import sweep_pending
 from placements.rollups.progress import rebuild_progress, record_progress
 from placements.rollups.refresh import (
     rebuild_financial_year,
@@ -36,43 +38,42 @@ __all__ = [
     "refresh_days",
     "rollup_rebuild_start",
     "snapshot_positions",
+    "sweep_pending",
     "weekly_rollup",
 ]
 
 
 def enqueue_refresh(*, first_day: datetime.date, last_day: datetime.date | None) -> None:
-    """Once the change is committed, queue the refresh of the ledger weeks and budget
-    positions touched by a change between first_day and last_day (inclusive; None: open
-    ended). A rolled-back change queues nothing; a broker failure is logged, not raised
-    (the Monday rollup catches the year up)."""
+    """Refresh the ledger weeks and budget positions touched by a change between first_day
+    and last_day (inclusive; None: open ended): recorded in the change's transaction (the
+    outbox), then queued once it commits. A rolled-back change records and queues nothing;
+    a broker failure is logged, not raised, and the sweep does the work later."""
     from placements.tasks import refresh_ledger_task  # tasks import this module
 
-    first = first_day.isoformat()
-    last = last_day.isoformat() if last_day else None
-    transaction.on_commit(
-        lambda: refresh_ledger_task.delay(first_day=first, last_day=last), robust=True
+    outbox.record_pending(PendingRollup.Kind.REFRESH, first_day=first_day, last_day=last_day)
+    publish_on_commit(
+        refresh_ledger_task,
+        first_day=first_day.isoformat(), last_day=last_day.isoformat() if last_day else None,
     )
 
 
 def enqueue_positions(*, financial_year: int) -> None:
-    """Once committed, retake the year's current budget positions (after a budget amount
+    """Retake the year's current budget positions once committed (after a budget amount
     changes: the ledger is unaffected)."""
     from placements.tasks import snapshot_positions_task
 
-    transaction.on_commit(
-        lambda: snapshot_positions_task.delay(year=financial_year), robust=True
-    )
+    outbox.record_pending(PendingRollup.Kind.POSITIONS, financial_year=financial_year)
+    publish_on_commit(snapshot_positions_task, year=financial_year)
 
 
 def enqueue_rebuild(*, financial_year: int) -> None:
-    """Once committed, rebuild the year's ledger and positions (after its budget lines or
+    """Rebuild the year's ledger and positions once committed (after its budget lines or
     their rules change, which moves placements between lines in every week)."""
     from placements.tasks import rebuild_financial_year_task
 
+    outbox.record_pending(PendingRollup.Kind.REBUILD, financial_year=financial_year)
     record_progress(financial_year, state="queued")
-    transaction.on_commit(
-        lambda: rebuild_financial_year_task.delay(year=financial_year), robust=True
-    )
+    publish_on_commit(rebuild_financial_year_task, year=financial_year)
 
 
 def rollup_rebuild_start(*, year: int, by) -> None:

@@ -9,6 +9,9 @@ rule's year is always its line's year; only this module writes rules, and it set
 Concurrency: every change to a year's lines or rules first locks the FinancialYear row,
 so two finance managers editing the same year's mapping take turns and the second sees the
 first's rules; the unique constraints refuse whatever slips past (409 in the API).
+
+Audit (core.audit, same transaction; budgets concern no child): financial_year.open,
+budget_line.create, budget_line.update_rules, budget_line.adjust and budget_year.copy.
 """
 
 from collections.abc import Iterable
@@ -17,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, Conflict, InvalidInput
 from core.roles import Role, has_role
 from placements import rollups
@@ -145,19 +149,21 @@ def financial_year_open(*, by, start_year: int) -> FinancialYear:
     """Open a financial year (1 April start_year – 31 March next year) for budgets."""
     require_finance_manager(by, action="open a financial year")
     start_year = _check_start_year(start_year, field="start_year")
-    return _create_year(start_year)
+    return _create_year(start_year, by=by)
 
 
-def _create_year(start_year: int) -> FinancialYear:
+def _create_year(start_year: int, *, by) -> FinancialYear:
     if FinancialYear.objects.filter(start_year=start_year).exists():
         raise Conflict(f"The financial year {financial_year_label(start_year)} is already open.")
     try:
         with transaction.atomic():
-            return FinancialYear.objects.create(start_year=start_year)
+            year = FinancialYear.objects.create(start_year=start_year)
     except IntegrityError:
         raise Conflict(
             f"Someone else opened {financial_year_label(start_year)} at the same time."
         ) from None
+    audit.record(by, "financial_year.open", year, changes=audit.created(year, ["start_year"]))
+    return year
 
 
 # --- Budget lines ------------------------------------------------------------------------
@@ -188,9 +194,18 @@ def budget_line_create(
     _refuse_rules_of_other_lines(year, rules)
     line = BudgetLine.objects.create(financial_year=year, name=name, amount=amount)
     _add_rules(line, rules)
+    audit.record(by, "budget_line.create", line, changes={
+        **audit.created(line, ["financial_year", "name", "amount"]),
+        "rules": [None, _rule_list(rules)],
+    })
     if rules:
         _refresh_rollups(year)
     return line
+
+
+def _rule_list(rules: Iterable[Rule]) -> list[list[str]]:
+    """Rules as the audit records them: [placement type, provider code] pairs, sorted."""
+    return [list(rule) for rule in sorted(rules)]
 
 
 def _add_rules(line: BudgetLine, rules: set[Rule]) -> None:
@@ -219,6 +234,8 @@ def budget_line_update_rules(*, by, line: BudgetLine, rules: Iterable[Rule]) -> 
     added = rules - set(current)
     BudgetLineRule.objects.filter(pk__in=removed).delete()
     _add_rules(line, added)
+    audit.record(by, "budget_line.update_rules", line,
+                 changes=audit.diff({"rules": _rule_list(current)}, {"rules": _rule_list(rules)}))
     if removed or added:
         _refresh_rollups(year)
     return line
@@ -250,6 +267,8 @@ def budget_line_adjust(
         budget_line=line, previous_amount=line.amount, new_amount=new_amount, reason=reason, by=by
     )
     BudgetLine.objects.filter(pk=line.pk).update(amount=new_amount)
+    audit.record(by, "budget_line.adjust", line, reason=reason,
+                 changes={"amount": [adjustment.previous_amount, new_amount]})
     line.amount = new_amount
     _refresh_positions_from_today(line.financial_year)
     return adjustment
@@ -289,7 +308,7 @@ def budget_year_copy(
         raise InvalidInput("Choose a different year to copy the budgets to.", field="to_year")
     target = FinancialYear.objects.select_for_update().filter(start_year=to_year).first()
     if target is None:
-        target = _create_year(to_year)
+        target = _create_year(to_year, by=by)
     if target.budget_lines.exists():
         raise Conflict(f"{target} already has budget lines: adjust them instead of copying.")
     lines = list(source.budget_lines.prefetch_related("rules").order_by("name", "pk"))
@@ -305,6 +324,15 @@ def budget_year_copy(
         for line, copy in zip(lines, copies, strict=True)
         for rule in line.rules.all()
     )
+    audit.record(by, "budget_year.copy", target, changes={
+        "copied_from": [None, source.start_year],
+        "uplift_percentage": [None, percentage],
+        "budget_lines": [None, [
+            {"name": copy.name, "amount": copy.amount,
+             "rules": _rule_list((r.placement_type, r.place_provider) for r in line.rules.all())}
+            for line, copy in zip(lines, copies, strict=True)
+        ]],
+    })
     if lines:
         _refresh_rollups(target)
     return target

@@ -16,6 +16,11 @@ Conventions, the same as the rollups and selectors read them:
   settings.PLACEMENT_CHANGE_BACKDATE_DAYS before today: weeks before that are settled.
 - A placement with an end date (ended, or ending on a known day) takes no more changes:
   TransitionNotAllowed.
+
+Audit (core.audit, in the same transaction), each event carrying the child's ID:
+placement.cost_change, placement.retainer, contribution.add, contribution.end,
+placement.end (written by close_placement, so an end by a move or a confirmation is
+recorded the same way) and placement.move (the new placement of a move).
 """
 
 import datetime
@@ -26,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, Conflict, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from placements import rollups
@@ -50,6 +56,15 @@ MAX_AMOUNT = Decimal("9999999999.99")
 FIRST_DAY, LAST_DAY = financial_year_bounds(2000)[0], financial_year_bounds(2099)[1]
 DAY = datetime.timedelta(days=1)
 OVERLAP = "The child already has a placement that overlaps this start date."
+# What the audit records of a new placement (placement.confirm, placement.move).
+PLACEMENT_AUDIT_FIELDS = (
+    "child", "referral", "service", "quote", "placement_type", "place_provider",
+    "on_framework", "start_date", "planned_end_date", "distance_from_home_miles",
+    "out_of_authority",
+)
+CONTRIBUTION_AUDIT_FIELDS = (
+    "placement", "funder", "funder_name", "weekly_amount", "percentage", "start_date", "end_date",
+)
 
 
 def _day(value: datetime.date) -> str:
@@ -235,8 +250,17 @@ def placement_cost_change(
         placement=placement, effective_from=effective_from, weekly_amount=amount,
         reason=reason, note=(note or "").strip(), created_by=by,
     )
+    audit.record(by, "placement.cost_change", placement, reason=_cost_reason(row), changes={
+        "weekly_amount": [current.weekly_amount if current else None, amount],
+        "effective_from": [None, effective_from],
+    })
     queue_ledger_refresh(first_day=effective_from, last_day=None)
     return row
+
+
+def _cost_reason(row: PlacementCost) -> str:
+    """The audit's reason for a cost change: its kind, and the officer's note."""
+    return f"{row.get_reason_display()}: {row.note}" if row.note else row.get_reason_display()
 
 
 @transaction.atomic
@@ -288,6 +312,12 @@ def retainer_record(
             note=f"The weekly cost before the retainer of {_day(effective_from)} resumes.",
             created_by=by,
         )
+    audit.record(by, "placement.retainer", placement, reason=f"Court order {reference}", changes={
+        "weekly_amount": [interrupted.weekly_amount if interrupted else None, amount],
+        "effective_from": [None, effective_from],
+        "effective_to": [None, effective_to],
+        "court_order_reference": [None, reference],
+    })
     queue_ledger_refresh(first_day=effective_from, last_day=_last_day_before(effective_to))
     return retainer
 
@@ -382,6 +412,8 @@ def contribution_add(
         placement=placement, funder=funder, funder_name=funder_name, weekly_amount=amount,
         percentage=share, start_date=start_date, end_date=end_date,
     )
+    audit.record(by, "contribution.add", contribution, child=placement.child_id,
+                 changes=audit.created(contribution, CONTRIBUTION_AUDIT_FIELDS))
     queue_ledger_refresh(first_day=start_date, last_day=_last_day_before(end_date))
     return contribution
 
@@ -413,6 +445,8 @@ def contribution_end(*, by, contribution: Contribution, end_date: datetime.date)
     _require_not_settled(end_date, field="end_date")
     contribution.end_date = end_date
     contribution.save(update_fields=["end_date"])
+    audit.record(by, "contribution.end", contribution, child=placement.child_id,
+                 changes={"end_date": [previous_end, end_date]})
     queue_ledger_refresh(first_day=end_date, last_day=_last_day_before(previous_end))
     return contribution
 
@@ -420,12 +454,18 @@ def contribution_end(*, by, contribution: Contribution, end_date: datetime.date)
 # --- Ending a placement, and moving the child -----------------------------------------------
 
 
-def close_placement(placement: Placement, *, end_date: datetime.date, reason: str) -> None:
+def close_placement(placement: Placement, *, by, end_date: datetime.date, reason: str) -> None:
     """End a locked placement on `end_date`, the day it ceased: its cost rows and
     contributions end (exclusively) that day too; any that would only have started later
-    (a scheduled uplift) never took effect and go. No checks: callers make them."""
+    (a scheduled uplift) never took effect and go. No checks: callers make them. Audited
+    here as placement.end, whichever service ends it (an end, a move, a confirmation)."""
+    changes = audit.diff(
+        audit.snapshot(placement, ["end_date", "reason_for_change"]),
+        {"end_date": end_date, "reason_for_change": reason},
+    )
     placement.end_date, placement.reason_for_change = end_date, reason
     placement.save(update_fields=["end_date", "reason_for_change"])
+    changes.update(_cancelled(placement, end_date))
     placement.costs.filter(effective_from__gte=end_date).delete()
     placement.costs.filter(
         Q(effective_to__isnull=True) | Q(effective_to__gt=end_date), effective_from__lt=end_date
@@ -434,6 +474,25 @@ def close_placement(placement: Placement, *, end_date: datetime.date, reason: st
     placement.contributions.filter(
         Q(end_date__isnull=True) | Q(end_date__gt=end_date)
     ).update(end_date=end_date)
+    audit.record(by, "placement.end", placement, changes=changes, reason=reason)
+
+
+def _cancelled(placement: Placement, end_date: datetime.date) -> dict:
+    """The scheduled cost rows and contributions an end removes (they never took effect),
+    as audit changes, so that the log keeps what was deleted."""
+    changes = {}
+    costs = placement.costs.filter(effective_from__gte=end_date).order_by("effective_from")
+    if costs:
+        changes["scheduled_costs"] = [
+            [audit.snapshot(row, ["effective_from", "weekly_amount", "reason"]) for row in costs], [],
+        ]
+    contributions = placement.contributions.filter(start_date__gte=end_date).order_by("start_date")
+    if contributions:
+        changes["scheduled_contributions"] = [
+            [audit.snapshot(c, ["funder", "weekly_amount", "percentage", "start_date"])
+             for c in contributions], [],
+        ]
+    return changes
 
 
 def lock_current_placement(child: Child) -> Placement | None:
@@ -475,7 +534,7 @@ def placement_end(*, by, placement: Placement, end_date: datetime.date, reason: 
     _require_date(end_date, field="end_date")
     _require_after_start(placement, end_date, field="end_date")
     _require_not_settled(end_date, field="end_date")
-    close_placement(placement, end_date=end_date, reason=reason)
+    close_placement(placement, by=by, end_date=end_date, reason=reason)
     queue_ledger_refresh(first_day=end_date, last_day=None)
     return placement
 
@@ -521,7 +580,7 @@ def child_move(
     )
     amount = _money(weekly_amount, field="weekly_amount")
     child = Child.objects.get(pk=placement.child_id)
-    close_placement(placement, end_date=end_date, reason=reason)
+    close_placement(placement, by=by, end_date=end_date, reason=reason)
     require_no_overlap(child, start=end_date)
     try:
         with transaction.atomic():
@@ -536,5 +595,10 @@ def child_move(
         placement=new, effective_from=end_date, weekly_amount=amount, reason=R.INITIAL,
         note=f"Moved from placement {placement.pk}.", created_by=by,
     )
+    audit.record(by, "placement.move", new, reason=reason, changes={
+        **audit.created(new, PLACEMENT_AUDIT_FIELDS),
+        "weekly_amount": [None, amount],
+        "moved_from": [None, placement.pk],
+    })
     queue_ledger_refresh(first_day=end_date, last_day=None)
     return new

@@ -1,6 +1,12 @@
 """Every change to a referral's state. Each public function checks the actor's
-permission, enforces ALLOWED_TRANSITIONS on a locked row, writes the timeline row and
-tells whoever acts next, all in one transaction. Pages and the API call these."""
+permission, enforces ALLOWED_TRANSITIONS on a locked row, writes the timeline row and the
+audit event and tells whoever acts next, all in one transaction. Pages and the API call
+these.
+
+Audit actions: referral.create / .update (the answers), and one event per status change
+(written by _move, the one place a status changes), named by the caller: referral.submit,
+.endorse, .return, .withdraw, .mark_listed, .unlist, .panel_outcome, .director_outcome,
+and the sourcing ones in placements.services.sourcing."""
 
 import datetime
 
@@ -8,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from placements.access import referrals_visible_to
@@ -58,10 +65,15 @@ def _lock(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().select_related("child").get(pk=referral.pk)
 
 
-def _move(referral: Referral, *, to: str, by, reason: str = "", notify: bool = True) -> Referral:
-    """Move a locked referral to `to` if the table allows it, and record who, when, why.
-    `notify=False` for a hop that nobody acts on (an emergency passing through
-    'submitted' must not ask the team manager to endorse it)."""
+def _move(
+    referral: Referral, *, to: str, by, action: str, reason: str = "", notify: bool = True,
+    changes: dict | None = None,
+) -> Referral:
+    """Move a locked referral to `to` if the table allows it, and record who, when, why:
+    the timeline row and the audit event `action` (its changes: the status, and whatever
+    else the caller changed with it, in `changes`). `notify=False` for a hop that nobody
+    acts on (an emergency passing through 'submitted' must not ask the team manager to
+    endorse it)."""
     if to not in ALLOWED_TRANSITIONS[referral.status]:
         allowed = sorted(ALLOWED_TRANSITIONS[referral.status])
         raise TransitionNotAllowed(
@@ -76,6 +88,10 @@ def _move(referral: Referral, *, to: str, by, reason: str = "", notify: bool = T
     ReferralStatusChange.objects.create(
         referral=referral, from_status=from_status, to_status=to, by=by,
         at=timezone.now(), reason=reason,
+    )
+    audit.record(
+        by, action, referral, changes={"status": [from_status, to], **(changes or {})},
+        reason=reason,
     )
     if notify:
         notify_next_actors(referral=referral, status=to)
@@ -102,6 +118,41 @@ def _require_reason(reason: str, *, action: str) -> str:
 
 # The answers a referral's author may set; status and dates belong to the workflow.
 REFERRAL_FIELDS = frozenset(REFERRAL_ANSWERS)
+# Free text about the child and where they might live. The audit log says that it changed
+# and whether it is filled in, never what it says: the referral holds the words behind
+# its access rules, and the log would otherwise copy special-category data into a table
+# that is never pruned. Structured answers (codes, dates, yes/no) are recorded as they are.
+FREE_TEXT_ANSWERS = frozenset({
+    "preferred_location", "needs_summary", "communication_and_language_needs",
+    "home_adaptations", "cultural_needs", "can_live_alongside", "pets", "additional_support",
+})
+FILLED_IN = "(text)"
+
+
+def _answers(referral: Referral) -> dict:
+    """The referral's answers as the audit compares them: siblings as child IDs, risks as
+    {code: details}."""
+    values = audit.snapshot(referral, REFERRAL_ANSWERS)
+    values["siblings"] = sorted(referral.siblings.values_list("pk", flat=True))
+    values["risks"] = dict(sorted(referral.risks.values_list("risk", "details")))
+    return values
+
+
+def _hide_text(name: str, value):
+    if name == "risks" and value is not None:
+        return {risk: FILLED_IN if details else "" for risk, details in value.items()}
+    if name in FREE_TEXT_ANSWERS and value:
+        return FILLED_IN
+    return value
+
+
+def _answer_changes(before: dict, after: dict) -> dict:
+    """{answer: [before, after]} for the answers that changed, free text hidden (so a
+    changed summary shows as ["(text)", "(text)"]: changed, words withheld)."""
+    return {
+        name: [_hide_text(name, old), _hide_text(name, new)]
+        for name, (old, new) in audit.diff(before, after).items()
+    }
 
 
 def _apply_fields(referral: Referral, *, fields: dict, siblings, risks) -> None:
@@ -137,6 +188,12 @@ def referral_create(*, child: Child, by, fields: dict, siblings=None, risks=None
         referral=referral, from_status="", to_status=S.DRAFT, by=by, at=timezone.now(),
         reason="Referral started",
     )
+    # A new record's meaningful fields: the answers given (unanswered ones left out).
+    answers = {
+        name: change for name, change in _answer_changes({}, _answers(referral)).items()
+        if change[1] not in ("", [], {})
+    }
+    audit.record(by, "referral.create", referral, changes={"status": [None, S.DRAFT], **answers})
     return referral
 
 
@@ -152,7 +209,11 @@ def referral_update(*, referral: Referral, by, fields: dict, siblings=None, risk
             current=referral.status,
             allowed=sorted(ALLOWED_TRANSITIONS[referral.status]),
         )
+    before = _answers(referral)
     _apply_fields(referral, fields=fields, siblings=siblings, risks=risks)
+    audit.record(
+        by, "referral.update", referral, changes=_answer_changes(before, _answers(referral))
+    )
     return referral
 
 
@@ -167,7 +228,9 @@ def referral_submit(*, referral: Referral, by, today: datetime.date | None = Non
     _require_team_role(
         by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER), action="submit"
     )
-    referral = _move(referral, to=S.SUBMITTED, by=by, notify=not referral.is_emergency)
+    referral = _move(
+        referral, to=S.SUBMITTED, by=by, action="referral.submit", notify=not referral.is_emergency
+    )
     if referral.is_emergency:
         today = today or timezone.localdate()
         referral.retrospective_review_due = today + datetime.timedelta(
@@ -177,6 +240,8 @@ def referral_submit(*, referral: Referral, by, today: datetime.date | None = Non
             referral,
             to=S.READY_FOR_SOURCING,
             by=by,
+            action="referral.submit",
+            changes={"retrospective_review_due": [None, referral.retrospective_review_due]},
             reason="Emergency: straight to sourcing; retrospective panel review due "
             f"{referral.retrospective_review_due:%d %B %Y}.",
         )
@@ -192,7 +257,7 @@ def referral_endorse(*, referral: Referral, by, reason: str = "") -> Referral:
     _require_status(
         referral, {S.SUBMITTED}, "Only a referral awaiting endorsement can be endorsed."
     )
-    return _move(referral, to=S.ENDORSED, by=by, reason=reason.strip())
+    return _move(referral, to=S.ENDORSED, by=by, action="referral.endorse", reason=reason.strip())
 
 
 @transaction.atomic
@@ -206,7 +271,7 @@ def referral_return(*, referral: Referral, by, reason: str) -> Referral:
         referral, {S.SUBMITTED},
         "Only a referral awaiting endorsement can be returned by its team manager.",
     )
-    return _move(referral, to=S.RETURNED, by=by, reason=reason)
+    return _move(referral, to=S.RETURNED, by=by, action="referral.return", reason=reason)
 
 
 @transaction.atomic
@@ -218,11 +283,11 @@ def referral_withdraw(*, referral: Referral, by, reason: str) -> Referral:
             by=by, child=referral.child, roles=(Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
             action="withdraw",
         )
-    _abandon_open_sourcing(referral, reason=reason)
-    return _move(referral, to=S.WITHDRAWN, by=by, reason=reason)
+    _abandon_open_sourcing(referral, by=by, reason=reason)
+    return _move(referral, to=S.WITHDRAWN, by=by, action="referral.withdraw", reason=reason)
 
 
-def _abandon_open_sourcing(referral: Referral, *, reason: str) -> None:
+def _abandon_open_sourcing(referral: Referral, *, by, reason: str) -> None:
     """A withdrawn referral's open sourcing request closes with it, so providers stop being
     chased and asked, and hear that the need has gone."""
     open_links = ReferralSourcingRequest.objects.filter(
@@ -230,7 +295,7 @@ def _abandon_open_sourcing(referral: Referral, *, reason: str) -> None:
     ).select_related("sourcing_request")
     for link in open_links:
         market.sourcing_request_abandon(
-            request=link.sourcing_request, reason=f"The referral was withdrawn: {reason}"
+            request=link.sourcing_request, reason=f"The referral was withdrawn: {reason}", by=by
         )
 
 
@@ -243,7 +308,7 @@ def referral_mark_listed(*, referral: Referral, by=None, reason: str = "") -> Re
     referral = _lock(referral)
     if by is not None:
         _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="list")
-    return _move(referral, to=S.LISTED, by=by, reason=reason)
+    return _move(referral, to=S.LISTED, by=by, action="referral.mark_listed", reason=reason)
 
 
 @transaction.atomic
@@ -251,7 +316,8 @@ def referral_unlist(*, referral: Referral, by, reason: str = "") -> Referral:
     referral = _lock(referral)
     _require_role(by=by, roles=(Role.PANEL_CHAIR,), action="take off the agenda")
     _require_status(referral, {S.LISTED}, "Only a listed referral can be taken off an agenda.")
-    return _move(referral, to=S.ENDORSED, by=by, reason=reason or "Taken off the agenda")
+    return _move(referral, to=S.ENDORSED, by=by, action="referral.unlist",
+                 reason=reason or "Taken off the agenda")
 
 
 @transaction.atomic
@@ -266,7 +332,7 @@ def referral_record_panel_outcome(*, referral: Referral, by, to: str, reason: st
             current=referral.status,
             allowed=sorted(ALLOWED_TRANSITIONS[referral.status] & PANEL_OUTCOME_STATUSES),
         )
-    return _move(referral, to=to, by=by, reason=reason)
+    return _move(referral, to=to, by=by, action="referral.panel_outcome", reason=reason)
 
 
 @transaction.atomic
@@ -277,7 +343,7 @@ def referral_record_director_outcome(*, referral: Referral, by, approved: bool, 
         referral, {S.AWAITING_DIRECTOR}, "Only a referral awaiting the Director can be decided."
     )
     to = S.READY_FOR_SOURCING if approved else S.DECLINED
-    return _move(referral, to=to, by=by, reason=reason)
+    return _move(referral, to=to, by=by, action="referral.director_outcome", reason=reason)
 
 
 def referral_for(*, user, pk: int) -> Referral:

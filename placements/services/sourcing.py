@@ -7,6 +7,14 @@ ALLOWED_TRANSITIONS, all in one transaction:
 ready for sourcing --start--> (draft request) --send--> sourcing --share options-->
 options ready --social worker chooses--> provider chosen --officer confirms--> placed.
 Closing a request without a placement sends the referral back to ready for sourcing.
+
+Audit: each action writes one event on the referral (the child's ID with it), named
+"referral.<action>": referral.sourcing_start, .sourcing_send, .options_share,
+.offer_choose, .choice_reopen, .sourcing_close and .place; the status change among its
+changes when there is one (placements.services.referrals._move). Confirming also writes
+"placement.confirm" for the new placement and "placement.end" for the one it replaces.
+The market's side (the request, invitations, quotes) is audited by
+providers.services.sourcing.
 """
 
 import datetime
@@ -16,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import audit
 from core.errors import Conflict, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from placements.models import (
@@ -28,6 +37,7 @@ from placements.models import (
 )
 from placements.services.placements import (
     OVERLAP,
+    PLACEMENT_AUDIT_FIELDS,
     close_placement,
     distance_from_home,
     earliest_change_date,
@@ -152,8 +162,10 @@ def sourcing_start(
         fields["placement_type"] = placement_type
     if not use_referral_distance:
         fields["max_distance_miles"] = max_distance_miles
-    request = market.sourcing_request_create(by=by, fields=fields)
+    request = market.sourcing_request_create(by=by, fields=fields, child=referral.child_id)
     ReferralSourcingRequest.objects.create(referral=referral, sourcing_request=request)
+    audit.record(by, "referral.sourcing_start", referral,
+                 changes={"sourcing_request": [None, request.pk]})
     return request
 
 
@@ -171,7 +183,8 @@ def sourcing_send(
         by=by, request=link.sourcing_request, service_ids=service_ids,
         off_framework_reasons=off_framework_reasons,
     )
-    _move(referral, to=S.SOURCING, by=by, reason=f"Request {request.reference} sent to "
+    _move(referral, to=S.SOURCING, by=by, action="referral.sourcing_send",
+          reason=f"Request {request.reference} sent to "
           f"{request.invitations.count()} service(s)", notify=False)
     return request
 
@@ -187,7 +200,7 @@ def options_share(*, by, referral: Referral) -> Referral:
     viable = link.sourcing_request.quotes.filter(status__in=matching.VIABLE_QUOTE_STATUSES)
     if not viable.exists():
         raise InvalidInput("Record at least one offer before sharing options.")
-    return _move(referral, to=S.OPTIONS_READY, by=by,
+    return _move(referral, to=S.OPTIONS_READY, by=by, action="referral.options_share",
                  reason=f"{viable.count()} offer(s) ready to compare")
 
 
@@ -213,11 +226,13 @@ def offer_choose(*, by, referral: Referral, quote: Quote, reason: str) -> Referr
                     "An offer can be chosen only when options are ready.")
     link = _require_open_link(referral)
     quote = _viable_quote_of(link, quote)
+    chosen_before = link.chosen_quote_id
     link.chosen_quote, link.chosen_by, link.chosen_at = quote, by, timezone.now()
     link.choice_reason = reason
     link.save(update_fields=["chosen_quote", "chosen_by", "chosen_at", "choice_reason"])
-    return _move(referral, to=S.PROVIDER_CHOSEN, by=by,
-                 reason=f"Chose {quote.service}: {reason}")
+    return _move(referral, to=S.PROVIDER_CHOSEN, by=by, action="referral.offer_choose",
+                 reason=f"Chose {quote.service}: {reason}",
+                 changes={"chosen_quote": [chosen_before, quote.pk]})
 
 
 @transaction.atomic
@@ -229,9 +244,11 @@ def choice_reopen(*, by, referral: Referral, reason: str) -> Referral:
     referral = _lock(referral)
     _require_status(referral, frozenset({S.PROVIDER_CHOSEN}), "No offer has been chosen.")
     link = _require_open_link(referral)
+    chosen_before = link.chosen_quote_id
     link.chosen_quote, link.chosen_by, link.chosen_at, link.choice_reason = None, None, None, ""
     link.save(update_fields=["chosen_quote", "chosen_by", "chosen_at", "choice_reason"])
-    return _move(referral, to=S.OPTIONS_READY, by=by, reason=reason)
+    return _move(referral, to=S.OPTIONS_READY, by=by, action="referral.choice_reopen",
+                 reason=reason, changes={"chosen_quote": [chosen_before, None]})
 
 
 @transaction.atomic
@@ -247,20 +264,28 @@ def sourcing_close_without_placement(*, by, referral: Referral, reason: str) -> 
     request = link.sourcing_request
     offers = request.quotes.exclude(status=Quote.Status.PROVIDER_DECLINED)
     market.sourcing_request_close(by=by, request=request, reason=reason)
+    changes = {"sourcing_request": [request.pk, None]}
     if request.status == SourcingRequest.Status.SENT and not offers.exists():
-        UnmetDemand.objects.get_or_create(
+        _, created = UnmetDemand.objects.get_or_create(
             referral=referral, kind=UnmetDemand.Kind.NO_OFFER,
             defaults={"sought": request.placement_type, "obtained": ""},
         )
+        if created:
+            changes["unmet_demand"] = [None, [UnmetDemand.Kind.NO_OFFER]]
     if referral.status != S.READY_FOR_SOURCING:
-        _move(referral, to=S.READY_FOR_SOURCING, by=by, reason=reason, notify=False)
+        _move(referral, to=S.READY_FOR_SOURCING, by=by, action="referral.sourcing_close",
+              reason=reason, notify=False, changes=changes)
+    else:
+        audit.record(by, "referral.sourcing_close", referral, changes=changes, reason=reason)
     return referral
 
 
 # --- Confirmation: the chosen offer becomes a placement -----------------------------------
 
 
-def _end_current_placement(referral: Referral, *, start: datetime.date, end_reason: str) -> None:
+def _end_current_placement(
+    referral: Referral, *, by, start: datetime.date, end_reason: str
+) -> None:
     current = lock_current_placement(referral.child)
     if current is None:
         return
@@ -273,7 +298,7 @@ def _end_current_placement(referral: Referral, *, start: datetime.date, end_reas
             f"The new placement must start after the current one began "
             f"({current.start_date:%d %B %Y}).", field="start_date",
         )
-    close_placement(current, end_date=start, reason=end_reason)
+    close_placement(current, by=by, end_date=start, reason=end_reason)
 
 
 def _require_start_within_bounds(start: datetime.date, *, request: SourcingRequest) -> None:
@@ -292,20 +317,25 @@ def _require_start_within_bounds(start: datetime.date, *, request: SourcingReque
         )
 
 
-def _record_unmet_demand(referral: Referral, placement: Placement) -> None:
+def _record_unmet_demand(referral: Referral, placement: Placement) -> list[str]:
+    """The kinds of unmet demand this placement newly records."""
+    recorded = []
     if placement.placement_type != referral.placement_type_sought:
-        UnmetDemand.objects.get_or_create(
+        _, created = UnmetDemand.objects.get_or_create(
             referral=referral, kind=UnmetDemand.Kind.TYPE_DIFFERS,
             defaults={"sought": referral.placement_type_sought, "obtained": placement.placement_type},
         )
+        recorded += [UnmetDemand.Kind.TYPE_DIFFERS] if created else []
     distance = placement.distance_from_home_miles
     if (referral.must_be_within_20_miles and distance is not None
             and distance > geo.LOCAL_DISTANCE_MILES):
-        UnmetDemand.objects.get_or_create(
+        _, created = UnmetDemand.objects.get_or_create(
             referral=referral, kind=UnmetDemand.Kind.TOO_FAR,
             defaults={"sought": f"within {geo.LOCAL_DISTANCE_MILES} miles",
                       "obtained": f"{distance} miles"},
         )
+        recorded += [UnmetDemand.Kind.TOO_FAR] if created else []
+    return recorded
 
 
 @transaction.atomic
@@ -341,7 +371,7 @@ def placement_confirm(
     start = start_date or quote.available_from or request.wanted_start_date
     _require_start_within_bounds(start, request=request)
     quote = market.quote_accept(by=by, quote=quote, apply_discount=apply_discount, start_date=start)
-    _end_current_placement(referral, start=start, end_reason=end_reason)
+    _end_current_placement(referral, by=by, start=start, end_reason=end_reason)
     require_no_overlap(referral.child, start=start)
     service = quote.service
     try:
@@ -357,16 +387,23 @@ def placement_confirm(
             )
     except IntegrityError:
         raise Conflict(OVERLAP) from None
-    PlacementCost.objects.create(
+    cost = PlacementCost.objects.create(
         placement=placement, effective_from=start, weekly_amount=market.weekly_price_after_discount(quote),
         reason=PlacementCost.Reason.INITIAL, note=_cost_note(quote), created_by=by,
     )
-    _record_unmet_demand(referral, placement)
+    audit.record(by, "placement.confirm", placement, changes={
+        **audit.created(placement, PLACEMENT_AUDIT_FIELDS),
+        "weekly_amount": [None, cost.weekly_amount],
+    })
+    unmet = _record_unmet_demand(referral, placement)
     # The home has one place fewer; matching looks at vacancies.
     Service.objects.filter(pk=service.pk, vacancies__gt=0).update(vacancies=F("vacancies") - 1)
     # The old placement's end and the new one's cost change the ledger from the start.
     queue_ledger_refresh(first_day=start, last_day=None)
-    _move(referral, to=S.PLACED, by=by,
+    placed = {"placement": [None, placement.pk]}
+    if unmet:
+        placed["unmet_demand"] = [None, unmet]
+    _move(referral, to=S.PLACED, by=by, action="referral.place", changes=placed,
           reason=f"Placed with {service} from {start:%d %B %Y} (quote {quote.pk})")
     return placement
 

@@ -5,6 +5,9 @@ Only a commissioning officer or an administrator may change the directory. Each 
 checks its input itself and refuses with a domain error naming the field, so a page or the
 API shows a readable message and the database's constraints are the last line, not the
 first. The checks of single values are in providers.services.validation.
+
+Each change writes an audit event per record it changes, in its transaction: an update
+that changes nothing writes none. The CSV imports pass a `reason` naming the file's line.
 """
 
 import datetime
@@ -13,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, Conflict, InvalidInput
 from core.roles import Role, has_role
 from providers.geo import district_for
@@ -61,6 +65,12 @@ SERVICE_FIELDS = frozenset({
     "is_active",
 })
 DISCOUNT_FIELDS = frozenset({"basis", "description", "percentage", "valid_from", "valid_to"})
+# What the audit log keeps of each record.
+PROVIDER_AUDIT = tuple(sorted(PROVIDER_FIELDS))
+SERVICE_AUDIT = ("provider", *sorted(SERVICE_FIELDS))
+RATE_AUDIT = ("framework", "lot", "provider", "placement_type", "financial_year",
+              "ceiling_weekly_price")
+DISCOUNT_AUDIT = ("provider", *sorted(DISCOUNT_FIELDS))
 
 
 def require_catalogue_editor(by) -> None:
@@ -98,8 +108,15 @@ def _save_provider(provider: Provider) -> Provider:
     return provider
 
 
+def _record_update(by, action: str, obj, *, before: dict, after: dict, reason: str = "") -> None:
+    """An update's event, unless it changed nothing."""
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record(by, action, obj, changes=changes, reason=reason)
+
+
 @transaction.atomic
-def provider_create(*, by, fields: dict) -> Provider:
+def provider_create(*, by, fields: dict, reason: str = "") -> Provider:
     require_catalogue_editor(by)
     required = {"name": "Enter the provider's name.", "kind": "Select the kind of provider.",
                 "place_provider": "Select the provider's SSDA903 provider code."}
@@ -108,15 +125,22 @@ def provider_create(*, by, fields: dict) -> Provider:
             raise InvalidInput(message, field=name)
     provider = Provider()
     _apply_provider_fields(provider, fields)
-    return _save_provider(provider)
+    _save_provider(provider)
+    audit.record(by, "provider.create", provider, reason=reason,
+                 changes=audit.created(provider, PROVIDER_AUDIT))
+    return provider
 
 
 @transaction.atomic
-def provider_update(*, by, provider: Provider, fields: dict) -> Provider:
+def provider_update(*, by, provider: Provider, fields: dict, reason: str = "") -> Provider:
     require_catalogue_editor(by)
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    before = audit.snapshot(provider, PROVIDER_AUDIT)
     _apply_provider_fields(provider, fields)
-    return _save_provider(provider)
+    _save_provider(provider)
+    _record_update(by, "provider.update", provider, reason=reason, before=before,
+                   after=audit.snapshot(provider, PROVIDER_AUDIT))
+    return provider
 
 
 # --- Services ----------------------------------------------------------------------------
@@ -185,15 +209,34 @@ def _check_service(service: Service) -> None:
         raise Conflict(f"The provider already has a service called '{service.name}'.")
 
 
+# A service's code lists: (argument and audit name, codes, what to call them, model, column).
+CODE_LISTS = (
+    ("placement_types", PlacementType, "placement types", ServicePlacementType, "placement_type"),
+    ("needs", Need, "needs", ServiceNeed, "need"),
+    ("excluded_risks", Risk, "risks", ServiceRiskExclusion, "risk"),
+)
+
+
+def _service_snapshot(service: Service, *, lists=()) -> dict:
+    """The service's audited fields, and the named code lists (sorted)."""
+    values = audit.snapshot(service, SERVICE_AUDIT)
+    for field, _choices, _what, model, column in CODE_LISTS:
+        if field in lists:
+            values[field] = sorted(model.objects.filter(service=service)
+                                   .values_list(column, flat=True))
+    return values
+
+
+def _given(**lists) -> tuple[str, ...]:
+    return tuple(name for name, values in lists.items() if values is not None)
+
+
 def _set_codes(service: Service, *, placement_types, needs, excluded_risks) -> None:
     """Replace whichever of the three lists are given (None leaves a list as it is)."""
-    lists = (
-        (placement_types, PlacementType, "placement_types", "placement types",
-         ServicePlacementType, "placement_type"),
-        (needs, Need, "needs", "needs", ServiceNeed, "need"),
-        (excluded_risks, Risk, "excluded_risks", "risks", ServiceRiskExclusion, "risk"),
-    )
-    for values, choices, field, what, model, column in lists:
+    given = {"placement_types": placement_types, "needs": needs,
+             "excluded_risks": excluded_risks}
+    for field, choices, what, model, column in CODE_LISTS:
+        values = given[field]
         if values is None:
             continue
         codes = check.codes(values, choices, field=field, what=what)
@@ -204,7 +247,7 @@ def _set_codes(service: Service, *, placement_types, needs, excluded_risks) -> N
 @transaction.atomic
 def service_create(
     *, by, provider: Provider, fields: dict, placement_types: list[str], needs: list[str],
-    excluded_risks: list[str],
+    excluded_risks: list[str], reason: str = "",
 ) -> Service:
     require_catalogue_editor(by)
     for name in ("name", "postcode"):
@@ -215,19 +258,26 @@ def service_create(
     service.save()
     _set_codes(service, placement_types=placement_types, needs=needs,
                excluded_risks=excluded_risks)
+    after = _service_snapshot(service, lists=[name for name, *_ in CODE_LISTS])
+    audit.record(by, "service.create", service, changes=audit.diff({}, after), reason=reason)
     return service
 
 
 @transaction.atomic
 def service_update(
-    *, by, service: Service, fields: dict, placement_types=None, needs=None, excluded_risks=None
+    *, by, service: Service, fields: dict, placement_types=None, needs=None, excluded_risks=None,
+    reason: str = "",
 ) -> Service:
     require_catalogue_editor(by)
     service = Service.objects.select_for_update().select_related("provider").get(pk=service.pk)
+    lists = _given(placement_types=placement_types, needs=needs, excluded_risks=excluded_risks)
+    before = _service_snapshot(service, lists=lists)
     _apply_service_fields(service, fields)
     service.save()
     _set_codes(service, placement_types=placement_types, needs=needs,
                excluded_risks=excluded_risks)
+    _record_update(by, "service.update", service, reason=reason, before=before,
+                   after=_service_snapshot(service, lists=lists))
     return service
 
 
@@ -245,7 +295,7 @@ def _rate_subject(framework: Framework, lot: FrameworkLot | None, provider: Prov
 def framework_rate_upsert(
     *, by, framework: Framework, placement_type: str, financial_year: int,
     ceiling_weekly_price, lot: FrameworkLot | None = None, provider: Provider | None = None,
-    only_new: bool = False,
+    only_new: bool = False, reason: str = "",
 ) -> tuple[FrameworkRate, bool]:
     """framework_rate_set, also saying whether the rate is new (for the imports' counts)."""
     require_catalogue_editor(by)
@@ -266,14 +316,19 @@ def framework_rate_upsert(
             framework=framework, lot=lot, provider=provider, placement_type=placement_type,
             financial_year=year, ceiling_weekly_price=ceiling,
         )
+        audit.record(by, "framework_rate.create", rate, reason=reason,
+                     changes=audit.created(rate, RATE_AUDIT))
         return rate, True
     if only_new:
         raise Conflict(
             f"{framework} already has a {placement_type} rate for {lot or provider} in "
             f"{financial_year_label(year)}; change that rate instead."
         )
+    before = audit.snapshot(existing, ("ceiling_weekly_price",))
     existing.ceiling_weekly_price = ceiling
     existing.save(update_fields=["ceiling_weekly_price"])
+    _record_update(by, "framework_rate.update", existing, reason=reason, before=before,
+                   after=audit.snapshot(existing, before))
     return existing, False
 
 
@@ -329,7 +384,10 @@ def _refuse_existing_next_year(framework: Framework, *, next_year: int) -> None:
 def framework_apply_uplift(
     *, by, framework: Framework, from_year: int, percentage: Decimal
 ) -> list[FrameworkRate]:
-    """Carry every rate of `from_year` into the next year at the uplifted ceiling."""
+    """Carry every rate of `from_year` into the next year at the uplifted ceiling, in one
+    insert whatever the number of rates, and one audit event on the framework for the
+    whole uplift: it is one decision, and the event lists every rate before and after
+    (same order), so each new ceiling traces back to the one it came from."""
     require_catalogue_editor(by)
     percentage = check.uplift_percentage(percentage)
     from_year = check.financial_year(from_year, field="from_year")
@@ -345,7 +403,7 @@ def framework_apply_uplift(
         )
     if any(ceiling > MAX_MONEY for _rate, ceiling in preview):
         raise InvalidInput("An uplifted ceiling would be too large.", field="percentage")
-    return FrameworkRate.objects.bulk_create(
+    created = FrameworkRate.objects.bulk_create(
         FrameworkRate(
             framework=framework, lot_id=rate.lot_id, provider_id=rate.provider_id,
             placement_type=rate.placement_type, financial_year=next_year,
@@ -353,6 +411,15 @@ def framework_apply_uplift(
         )
         for rate, ceiling in preview
     )
+    old_rates = [rate for rate, _ceiling in preview]
+    audit.record(by, "framework.uplift", framework, changes={
+        "financial_year": [from_year, next_year],
+        "rates": [[rate.pk for rate in old_rates], [rate.pk for rate in created]],
+        "ceiling_weekly_price": [[rate.ceiling_weekly_price for rate in old_rates],
+                                 [rate.ceiling_weekly_price for rate in created]],
+    }, reason=f"{percentage}% uplift of {len(created)} rate(s) from "
+              f"{financial_year_label(from_year)} to {financial_year_label(next_year)}.")
+    return created
 
 
 # --- Discounts ---------------------------------------------------------------------------
@@ -378,6 +445,7 @@ def discount_create(*, by, provider: Provider, fields: dict) -> ProviderDiscount
     if discount.valid_to is not None and discount.valid_to < discount.valid_from:
         raise InvalidInput("The end date cannot be before the start date.", field="valid_to")
     discount.save()
+    audit.record(by, "discount.create", discount, changes=audit.created(discount, DISCOUNT_AUDIT))
     return discount
 
 
@@ -392,6 +460,9 @@ def discount_end(*, by, discount: ProviderDiscount, valid_to: datetime.date) -> 
     if discount.valid_to is not None and valid_to > discount.valid_to:
         ended = discount.valid_to
         raise Conflict(f"The discount already ended on {ended.day} {ended:%B %Y}.")
+    before = audit.snapshot(discount, ("valid_to",))
     discount.valid_to = valid_to
     discount.save(update_fields=["valid_to"])
+    _record_update(by, "discount.end", discount, before=before,
+                   after=audit.snapshot(discount, before))
     return discount

@@ -5,6 +5,11 @@ text, lacks a required column, has no data rows or is too big is refused (Invali
 "file") and changes nothing. Then each row is applied in its own savepoint through the
 catalogue services, so a bad row is reported with its line number and changes nothing,
 while the good rows are applied.
+
+Each row is written through a catalogue service, which audits each record it changes
+(provider, service, framework rate) with the file's line as the reason, so an auditor sees
+every imported change one by one and where it came from. A row that changes nothing
+writes no event.
 """
 
 import csv
@@ -231,6 +236,10 @@ class Cells:
             raise RowInvalid(self.errors)
 
 
+def _reason(row: CsvRow) -> str:
+    return f"CSV import, line {row.line}."
+
+
 def _apply_rows(rows: list[CsvRow], apply_row) -> ImportReport:
     """apply_row(row) → True when it created, False when it updated; each in a savepoint."""
     report = ImportReport()
@@ -304,29 +313,32 @@ def _apply_service_row(row: CsvRow, *, by) -> bool:
         "excluded_risks": cells.codes("excluded_risks", Risk, upper=False),
     }
     cells.check()
-    provider = _provider_for_row(provider_name, provider_fields, by=by)
+    reason = _reason(row)
+    provider = _provider_for_row(provider_name, provider_fields, by=by, reason=reason)
     service = Service.objects.filter(provider=provider, name__iexact=fields["name"]).first()
     if service is None:
         catalogue.service_create(
-            by=by, provider=provider, fields=fields,
+            by=by, provider=provider, fields=fields, reason=reason,
             **{name: values or [] for name, values in codes.items()},
         )
         return True
     fields.pop("name")  # matched regardless of case; keep the name as the directory has it
-    catalogue.service_update(by=by, service=service, fields=fields, **codes)
+    catalogue.service_update(by=by, service=service, fields=fields, reason=reason, **codes)
     return False
 
 
-def _provider_for_row(name: str, fields: dict, *, by) -> Provider:
+def _provider_for_row(name: str, fields: dict, *, by, reason: str) -> Provider:
     provider = Provider.objects.filter(name__iexact=name).first()
     if provider is None:
         for column, field_name in (("provider_kind", "kind"), ("provider_code", "place_provider")):
             if field_name not in fields:
                 raise RowInvalid([f"{column}: is empty, and {name} is a new provider"])
-        return catalogue.provider_create(by=by, fields={"name": name, **fields})
+        return catalogue.provider_create(by=by, fields={"name": name, **fields}, reason=reason)
     changed = {key: value for key, value in fields.items() if getattr(provider, key) != value}
     if changed:
-        provider = catalogue.provider_update(by=by, provider=provider, fields=changed)
+        provider = catalogue.provider_update(
+            by=by, provider=provider, fields=changed, reason=reason
+        )
     return provider
 
 
@@ -376,6 +388,6 @@ def _apply_rate_row(row: CsvRow, *, by, framework: Framework) -> bool:
     cells.check()
     _rate, created = catalogue.framework_rate_upsert(
         by=by, framework=framework, lot=lot, provider=provider, placement_type=placement_type,
-        financial_year=year, ceiling_weekly_price=ceiling,
+        financial_year=year, ceiling_weekly_price=ceiling, reason=_reason(row),
     )
     return created

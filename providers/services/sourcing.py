@@ -3,7 +3,9 @@
 A sourcing request (states in SourcingRequest's docstring) is the anonymised referral-out.
 Placements' sourcing services call these inside their own transactions and move the
 referral on; these functions never know about referrals. Each checks the actor, locks the
-request row, and refuses a move its state does not allow.
+request row, refuses a move its state does not allow, and writes an audit event for every
+row it changes (request, invitation, quote) in the same transaction. The events name the
+child through providers.services.audit_child, which the placements app fills in.
 """
 
 import datetime
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import audit
 from core.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from providers import matching
@@ -24,6 +27,7 @@ from providers.models import (
     SourcingInvitation,
     SourcingRequest,
 )
+from providers.services import audit_child
 from providers.tasks import send_provider_emails
 
 R = SourcingRequest.Status
@@ -32,6 +36,14 @@ PENCE = Decimal("0.01")
 # What each request state allows.
 OPEN_REQUEST_STATUSES = frozenset({R.DRAFT, R.SENT})
 IN_HOUSE_REASON = "The council's own provision."
+# What the audit log keeps of each record.
+INVITATION_FIELDS = ("sourcing_request", "service", "status", "on_framework",
+                     "off_framework_reason")
+QUOTE_FIELDS = ("sourcing_request", "service", "status", "quoted_weekly_price", "inclusions",
+                "available_from", "on_framework", "expected_weeks", "decline_reason")
+AGREEMENT_FIELDS = ("status", "agreed_weekly_price", "negotiated_saving", "agreed_by",
+                    "agreed_at", "discount", "decline_reason")
+ENDING_FIELDS = ("status", "closed_at", "outcome_note")
 
 
 def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
@@ -46,6 +58,13 @@ def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
 def require_commissioner(by, *, action: str) -> None:
     if not has_role(by, Role.COMMISSIONING_OFFICER):
         raise ActionNotPermitted(f"Only a commissioning officer can {action}.")
+
+
+def _record(by, action: str, obj, *, request: SourcingRequest, changes=None, reason: str = ""):
+    """One audit event about `obj`, a request or one of its rows, naming the child the
+    request is for."""
+    audit.record(by, action, obj, changes=changes, reason=reason,
+                 child=audit_child.child_of_request(request.pk))
 
 
 def _lock(request: SourcingRequest) -> SourcingRequest:
@@ -98,9 +117,10 @@ REQUEST_FIELDS = frozenset({
 
 
 @transaction.atomic
-def sourcing_request_create(*, by, fields: dict) -> SourcingRequest:
+def sourcing_request_create(*, by, fields: dict, child: int | None = None) -> SourcingRequest:
     """A draft request. Its reference (SR-<year>-<number>) comes from its id, so two
-    officers starting requests at once never collide."""
+    officers starting requests at once never collide. `child` (an id) is for the audit
+    event only: the caller knows whom the request is for, and nothing links it yet."""
     require_commissioner(by, action="start a sourcing request")
     unknown = set(fields) - REQUEST_FIELDS
     if unknown:
@@ -116,6 +136,8 @@ def sourcing_request_create(*, by, fields: dict) -> SourcingRequest:
     )
     request.reference = f"SR-{timezone.localdate().year}-{request.pk:05d}"
     request.save(update_fields=["reference"])
+    changes = audit.created(request, ("reference", "status", *sorted(fields)))
+    audit.record(by, "sourcing_request.create", request, changes=changes, child=child)
     return request
 
 
@@ -143,13 +165,24 @@ def sourcing_request_send(
     invitations = _invitations(
         request=request, service_ids=service_ids, reasons=off_framework_reasons or {}, at=now
     )
-    SourcingInvitation.objects.bulk_create(invitations)
+    sending = ("status", "sent_at", "response_deadline")
+    before = audit.snapshot(request, sending)
     request.status = R.SENT
     request.sent_at = now
     request.response_deadline = response_deadline(urgency=request.urgency, sent_at=now)
-    request.save(update_fields=["status", "sent_at", "response_deadline"])
+    request.save(update_fields=list(sending))
+    _record(by, "sourcing_request.send", request, request=request,
+            changes=audit.diff(before, audit.snapshot(request, sending)))
+    for invitation in SourcingInvitation.objects.bulk_create(invitations):
+        _record_invited(by, invitation, request=request)
     tell_providers(kind="request", request_id=request.pk, service_ids=service_ids)
     return request
+
+
+def _record_invited(by, invitation: SourcingInvitation, *, request: SourcingRequest) -> None:
+    _record(by, "invitation.add", invitation, request=request,
+            reason=invitation.off_framework_reason,
+            changes=audit.created(invitation, INVITATION_FIELDS))
 
 
 def _invitations(*, request, service_ids, reasons: dict, at) -> list[SourcingInvitation]:
@@ -199,12 +232,17 @@ def invitation_add(
         at=now,
     )
     invitation.save()
+    _record_invited(by, invitation, request=request)
     if request.response_deadline is None or request.response_deadline <= now:
         # A provider asked after the deadline gets the usual time to answer, rather than an
         # e-mail asking for a reply by a time already gone and a 'no response' mark at the
         # next chase run.
+        before = audit.snapshot(request, ("response_deadline",))
         request.response_deadline = response_deadline(urgency=request.urgency, sent_at=now)
         request.save(update_fields=["response_deadline"])
+        _record(by, "sourcing_request.extend", request, request=request,
+                reason="A provider was invited after the response deadline.",
+                changes=audit.diff(before, audit.snapshot(request, before)))
     tell_providers(kind="request", request_id=request.pk, service_ids=[service.pk])
     return invitation
 
@@ -248,7 +286,9 @@ def quote_record(
         expected_weeks=matching.expected_weeks(start=start, planned_end=request.planned_end_date),
         recorded_by=by,
     )
-    _mark_responded(invitation)
+    _record(by, "quote.record", quote, request=request,
+            changes=audit.created(quote, QUOTE_FIELDS))
+    _mark_responded(invitation, by=by, request=request)
     return quote
 
 
@@ -264,13 +304,18 @@ def quote_record_declined(*, by, request: SourcingRequest, service: Service, rea
         sourcing_request=request, service=service, status=Q_.PROVIDER_DECLINED,
         decline_reason=reason, on_framework=invitation.on_framework, recorded_by=by,
     )
-    _mark_responded(invitation)
+    _record(by, "quote.record_declined", quote, request=request, reason=reason,
+            changes=audit.created(quote, QUOTE_FIELDS))
+    _mark_responded(invitation, by=by, request=request)
     return quote
 
 
-def _mark_responded(invitation: SourcingInvitation) -> None:
+def _mark_responded(invitation: SourcingInvitation, *, by, request: SourcingRequest) -> None:
+    before = audit.snapshot(invitation, ("status",))
     invitation.status = SourcingInvitation.Status.RESPONDED
     invitation.save(update_fields=["status"])
+    _record(by, "invitation.respond", invitation, request=request,
+            changes=audit.diff(before, audit.snapshot(invitation, before)))
 
 
 def _lock_quote(quote: Quote) -> tuple[SourcingRequest, Quote]:
@@ -307,12 +352,18 @@ def quote_negotiate(*, by, quote: Quote, kind: str, weekly_price, note: str = ""
     step = NegotiationStep.objects.create(
         quote=quote, kind=kind, weekly_price=price, note=(note or "").strip(), recorded_by=by
     )
+    before = audit.snapshot(quote, AGREEMENT_FIELDS)
     quote.status = Q_.NEGOTIATING
     fields = ["status"]
     if kind == NegotiationStep.Kind.AGREED:
         _agree(quote, price=price, by=by)
         fields += ["agreed_weekly_price", "negotiated_saving", "agreed_by", "agreed_at"]
     quote.save(update_fields=fields)
+    # The event is the quote's, so one search by quote shows its whole negotiation.
+    changes = audit.diff(before, audit.snapshot(quote, before))
+    changes.update(negotiation_step=[None, step.pk], step_kind=[None, step.kind],
+                   step_weekly_price=[None, step.weekly_price])
+    _record(by, "quote.negotiate", quote, request=request, changes=changes, reason=step.note)
     return step
 
 
@@ -330,7 +381,7 @@ def quote_decline(*, by, quote: Quote, reason: str) -> Quote:
     """We will not take this offer (too dear, unsuitable); the provider hears at close."""
     require_commissioner(by, action="decline a quote")
     reason = _reason(reason, field="reason", message="Enter why the offer is not taken up.")
-    return _set_aside(quote, status=Q_.DECLINED, reason=reason, action="declined")
+    return _set_aside(quote, by=by, status=Q_.DECLINED, reason=reason, action="declined")
 
 
 @transaction.atomic
@@ -338,42 +389,76 @@ def quote_withdraw(*, by, quote: Quote, reason: str) -> Quote:
     """The provider took its offer back (the place went to another child)."""
     require_commissioner(by, action="record a withdrawn quote")
     reason = _reason(reason, field="reason", message="Enter why the provider withdrew.")
-    return _set_aside(quote, status=Q_.WITHDRAWN, reason=reason, action="withdrawn")
+    return _set_aside(quote, by=by, status=Q_.WITHDRAWN, reason=reason, action="withdrawn")
 
 
-def _set_aside(quote: Quote, *, status: str, reason: str, action: str) -> Quote:
+SET_ASIDE_ACTIONS = {Q_.DECLINED: "quote.decline", Q_.WITHDRAWN: "quote.withdraw"}
+
+
+def _set_aside(quote: Quote, *, by, status: str, reason: str, action: str) -> Quote:
     """A live offer that will not be taken, and why: declined by us or withdrawn."""
     request, quote = _lock_quote(quote)
     _require_viable(quote, request, action=action)
+    before = audit.snapshot(quote, ("status", "decline_reason"))
     quote.status = status
     quote.decline_reason = reason
     quote.save(update_fields=["status", "decline_reason"])
+    _record(by, SET_ASIDE_ACTIONS[status], quote, request=request, reason=reason,
+            changes=audit.diff(before, audit.snapshot(quote, before)))
     return quote
 
 
 # --- Closing ----------------------------------------------------------------------------
 
 
-def _close(request: SourcingRequest, *, note: str, except_quote: Quote | None = None) -> None:
+def _close(request: SourcingRequest, *, by, note: str, except_quote: Quote | None = None) -> None:
     """Decline every other live offer, mark silent providers as not answering, close the
-    request and tell every invited provider the outcome."""
+    request and tell every invited provider the outcome. The rows are read before they
+    are changed, to audit each; the request's row lock keeps them as read."""
     others = request.quotes.filter(status__in=matching.VIABLE_QUOTE_STATUSES)
     if except_quote is not None:
         others = others.exclude(pk=except_quote.pk)
-    others.update(status=Q_.DECLINED, decline_reason="Another offer was chosen."
-                  if except_quote else "The request closed without a placement.")
-    request.invitations.filter(status=SourcingInvitation.Status.SENT).update(
-        status=SourcingInvitation.Status.NO_RESPONSE
-    )
-    _end(request, status=R.CLOSED, note=note)
+    reason = ("Another offer was chosen." if except_quote
+              else "The request closed without a placement.")
+    _decline_all(list(others), by=by, request=request, reason=reason)
+    silent = request.invitations.filter(status=SourcingInvitation.Status.SENT)
+    _mark_no_response(list(silent), by=by, request=request)
+    _end(request, by=by, status=R.CLOSED, note=note)
     tell_providers(kind="outcome", request_id=request.pk)
 
 
-def _end(request: SourcingRequest, *, status: str, note: str) -> None:
+def _decline_all(quotes: list[Quote], *, by, request: SourcingRequest, reason: str) -> None:
+    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(
+        status=Q_.DECLINED, decline_reason=reason
+    )
+    for quote in quotes:
+        _record(by, "quote.decline", quote, request=request, reason=reason, changes={
+            "status": [quote.status, Q_.DECLINED], "decline_reason": [quote.decline_reason, reason],
+        })
+
+
+def _mark_no_response(invitations: list[SourcingInvitation], *, by, request) -> None:
+    no_response = SourcingInvitation.Status.NO_RESPONSE
+    SourcingInvitation.objects.filter(pk__in=[i.pk for i in invitations]).update(
+        status=no_response
+    )
+    for invitation in invitations:
+        _record(by, "invitation.no_response", invitation, request=request,
+                reason="No answer before the request closed.",
+                changes={"status": [invitation.status, no_response]})
+
+
+END_ACTIONS = {R.CLOSED: "sourcing_request.close", R.CANCELLED: "sourcing_request.cancel"}
+
+
+def _end(request: SourcingRequest, *, by, status: str, note: str) -> None:
+    before = audit.snapshot(request, ENDING_FIELDS)
     request.status = status
     request.closed_at = timezone.now()
     request.outcome_note = note
-    request.save(update_fields=["status", "closed_at", "outcome_note"])
+    request.save(update_fields=list(ENDING_FIELDS))
+    _record(by, END_ACTIONS[status], request, request=request, reason=note,
+            changes=audit.diff(before, audit.snapshot(request, ENDING_FIELDS)))
 
 
 @transaction.atomic
@@ -386,6 +471,7 @@ def quote_accept(*, by, quote: Quote, apply_discount: bool = True, start_date=No
     require_commissioner(by, action="accept a quote")
     request, quote = _lock_quote(quote)
     _require_viable(quote, request, action="accepted")
+    before = audit.snapshot(quote, AGREEMENT_FIELDS)
     if quote.agreed_weekly_price is None:
         _agree(quote, price=quote.quoted_weekly_price, by=by)
     day = start_date or quote.available_from or request.wanted_start_date
@@ -396,7 +482,9 @@ def quote_accept(*, by, quote: Quote, apply_discount: bool = True, start_date=No
     quote.save(update_fields=[
         "status", "agreed_weekly_price", "negotiated_saving", "agreed_by", "agreed_at", "discount",
     ])
-    _close(request, note=f"Placed with {quote.service}.", except_quote=quote)
+    _record(by, "quote.accept", quote, request=request,
+            changes=audit.diff(before, audit.snapshot(quote, before)))
+    _close(request, by=by, note=f"Placed with {quote.service}.", except_quote=quote)
     return quote
 
 
@@ -407,15 +495,16 @@ def weekly_price_after_discount(quote: Quote) -> Decimal:
     return (quote.agreed_weekly_price * factor).quantize(PENCE, rounding=ROUND_HALF_UP)
 
 
-def sourcing_request_abandon(*, request: SourcingRequest, reason: str) -> None:
+def sourcing_request_abandon(*, by, request: SourcingRequest, reason: str) -> None:
     """The need went away (the referral was withdrawn): cancel a draft, or close a sent
     request and tell the providers. Called only by the placements service that withdraws
-    the referral, which has checked the actor, inside its transaction."""
+    the referral, which has checked the actor (`by`, for the audit), inside its
+    transaction."""
     request = _lock(request)
     if request.status == R.DRAFT:
-        _end(request, status=R.CANCELLED, note=reason)
+        _end(request, by=by, status=R.CANCELLED, note=reason)
     elif request.status == R.SENT:
-        _close(request, note=reason)
+        _close(request, by=by, note=reason)
 
 
 @transaction.atomic
@@ -427,7 +516,7 @@ def sourcing_request_close(*, by, request: SourcingRequest, reason: str) -> Sour
     request = _lock(request)
     _require_request_status(request, OPEN_REQUEST_STATUSES, "This sourcing request is already closed.")
     if request.status == R.DRAFT:
-        _end(request, status=R.CANCELLED, note=reason)
+        _end(request, by=by, status=R.CANCELLED, note=reason)
     else:
-        _close(request, note=reason)
+        _close(request, by=by, note=reason)
     return request

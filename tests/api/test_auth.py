@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from core.roles import Role
@@ -65,7 +66,9 @@ def test_a_wrong_token_is_refused(anonymous, personas):
 def test_a_signed_in_browser_uses_its_session(personas, north):
     ReferralFactory(child=ChildFactory(team=north))
     browser = APIClient()
-    assert browser.login(username="social_worker", password="a-long-test-password")
+    # django-axes checks every password sign-in against its lockouts, so it needs a request.
+    assert browser.login(request=HttpRequest(), username="social_worker",
+                         password="a-long-test-password")
     response = browser.get("/api/v1/referrals/")
     assert response.status_code == 200
     assert response.data["count"] == 1
@@ -75,7 +78,7 @@ def test_session_writes_need_the_csrf_token(personas, north):
     """A session cookie alone must not let another site post on the user's behalf."""
     referral = ReferralFactory(child=ChildFactory(team=north))
     browser = APIClient(enforce_csrf_checks=True)
-    browser.login(username="social_worker", password="a-long-test-password")
+    browser.login(request=HttpRequest(), username="social_worker", password="a-long-test-password")
     response = browser.post(f"/api/v1/referrals/{referral.pk}/submit/")
     assert response.status_code == 403
     assert "CSRF" in response.data["detail"]

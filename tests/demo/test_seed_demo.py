@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Exists, F, OuterRef, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core.models import User
@@ -172,7 +173,8 @@ def test_every_demo_role_signs_in_with_the_printed_password():
 
     assert set(passwords) == set(DEMO_ROLES)
     for username, role in DEMO_ROLES.items():
-        user = authenticate(username=username, password=passwords[username])
+        # django-axes checks every password sign-in against its lockouts: it needs a request.
+        user = authenticate(HttpRequest(), username=username, password=passwords[username])
         assert user is not None, username
         assert user.groups.filter(name=role.value).exists(), username
     admin = User.objects.get(username="admin")

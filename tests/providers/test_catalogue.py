@@ -485,7 +485,9 @@ def test_uplift_writes_in_one_insert_whatever_the_number_of_rates(officer):
             )
         counts.append(len(queries))
         inserts = [q for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
-        assert len(inserts) == 1
+        rate_inserts = [q for q in inserts if "providers_frameworkrate" in q["sql"]]
+        assert len(rate_inserts) == 1
+        assert len(inserts) == 2  # and the uplift's one audit event
     assert counts[0] == counts[1]
 
 

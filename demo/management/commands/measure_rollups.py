@@ -9,7 +9,7 @@ the dashboard page itself as that user sees it.
 import datetime
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -78,4 +78,5 @@ class Command(BaseCommand):
     @staticmethod
     def get_ok(client, url):
         response = client.get(url)
-        assert response.status_code == 200, response.status_code
+        if response.status_code != 200:
+            raise CommandError(f"GET {url} answered {response.status_code}, not 200.")

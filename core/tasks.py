@@ -1,0 +1,61 @@
+"""What every app's Celery tasks share: the errors worth retrying, the retry policy, and
+a safe way to queue a task once a change has committed.
+
+Queueing must never turn a committed change into an error page: the broker may be down
+(the publish then fails within a couple of seconds, see config/celery.py) or, with no
+broker, the task runs in-process and may fail itself. Either way the failure is logged
+with the task's name and the error's class, never its arguments or message (they may
+hold personal data), and work that must not be lost is also recorded in the database by
+its app (the rollups' outbox, placements.models.PendingRollup) for a periodic sweep.
+"""
+
+import logging
+
+from django.db import InterfaceError, transaction
+from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# Errors that say "try again later", not "this is wrong": a dropped or refused database
+# connection, a lock wait timed out, a deadlock or serialisation failure (all
+# OperationalError), the broker or Redis unreachable, a socket error (SMTP, network).
+TRANSIENT_ERRORS = (
+    DatabaseOperationalError,
+    InterfaceError,
+    BrokerOperationalError,
+    RedisError,
+    OSError,
+)
+
+# Task options: retry a transient failure with exponential backoff (2, 4, 8, … seconds,
+# capped at 5 minutes, each drawn at random below its cap so that retries from many
+# workers spread out), at most 5 times; then the task fails and is logged.
+RETRY_ON_TRANSIENT_ERRORS = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 5 * 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def publish(task, **kwargs) -> bool:
+    """Queue `task` with keyword arguments; False (and a warning in the log) when it could
+    not be queued, or, run in-process without a broker, when it failed."""
+    try:
+        task.delay(**kwargs)
+    except Exception as error:
+        # A broker error's message names the broker and what failed; any other error
+        # (the task itself, run in-process) may quote data, so only its class is logged.
+        detail = str(error) if isinstance(error, BrokerOperationalError) else ""
+        logger.warning("Could not queue or run task %s (%s) %s",
+                       task.name, type(error).__name__, detail)
+        return False
+    return True
+
+
+def publish_on_commit(task, **kwargs) -> None:
+    """Queue `task` once the current transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(lambda: publish(task, **kwargs))
