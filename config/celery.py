@@ -49,6 +49,12 @@ app.conf.beat_schedule = {
         "task": "placements.tasks.sweep_pending_rollups_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Tasks that committed changes recorded and no worker has run, such as e-mails to
+    # staff and providers (core.outbox): sent within minutes of a worker being back.
+    "sweep-pending-tasks": {
+        "task": "core.tasks.sweep_pending_tasks",
+        "schedule": crontab(minute="*/5"),
+    },
     # Monday 06:00: bring the weekly cost ledger up to date and snapshot budget positions.
     "weekly-cost-rollup": {
         "task": "placements.tasks.weekly_rollup_task",

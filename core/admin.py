@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from core.models import AuditEvent, Team, User
+from core.models import AuditEvent, PendingTask, Team, User
 from core.roles import Role, has_role
 
 
@@ -33,6 +33,12 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def administrator_only(user) -> bool:
+    return user.is_active and user.is_staff and (
+        user.is_superuser or has_role(user, Role.ADMINISTRATOR)
+    )
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit log, searchable by child, user, action and date. Nobody can add, change
@@ -49,10 +55,24 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):
-        user = request.user
-        return user.is_active and user.is_staff and (
-            user.is_superuser or has_role(user, Role.ADMINISTRATOR)
-        )
+        return administrator_only(request.user)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+@admin.register(PendingTask)
+class PendingTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tasks recorded and not yet done, such as e-mails waiting for a worker: a row that
+    stays here has failed (its error's class is shown) or waits for the broker."""
+
+    list_display = ["pk", "task", "created_at", "failures", "last_error", "last_tried_at"]
+    list_filter = ["task", "last_error"]
+    fields = ["task", "kwargs", "created_at", "failures", "last_error", "last_tried_at"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return administrator_only(request.user)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class Team(models.Model):
@@ -91,3 +92,29 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class PendingTask(models.Model):
+    """A task that a committed change asked for and no worker has finished, such as an
+    e-mail to the next actor or to providers: the durable half of queueing it (an outbox,
+    ADR 0011). core.outbox writes the row in the change's own transaction and deletes it in
+    the transaction that runs the task, so a broker that is down, a lost message or a
+    killed worker leaves the row for the periodic sweep. Arguments are IDs and fixed words,
+    never personal data."""
+
+    task = models.CharField(max_length=200, help_text="The Celery task's registered name.")
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Runs that failed with an error that retrying will not mend."
+    )
+    last_error = models.CharField(
+        max_length=100, blank=True, help_text="The last error's class (never its message)."
+    )
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.task} ({self.pk})"

@@ -5,12 +5,14 @@ Queueing must never turn a committed change into an error page: the broker may b
 (the publish then fails within a couple of seconds, see config/celery.py) or, with no
 broker, the task runs in-process and may fail itself. Either way the failure is logged
 with the task's name and the error's class, never its arguments or message (they may
-hold personal data), and work that must not be lost is also recorded in the database by
-its app (the rollups' outbox, placements.models.PendingRollup) for a periodic sweep.
+hold personal data), and work that must not be lost is also recorded in the database for
+a periodic sweep: e-mails through core.outbox, the rollups through their own outbox
+(placements.models.PendingRollup), which merges repeated requests for the same work.
 """
 
 import logging
 
+from celery import shared_task
 from django.db import InterfaceError, transaction
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -59,3 +61,24 @@ def publish(task, **kwargs) -> bool:
 def publish_on_commit(task, **kwargs) -> None:
     """Queue `task` once the current transaction commits (nothing if it rolls back)."""
     transaction.on_commit(lambda: publish(task, **kwargs))
+
+
+# The outbox's tasks (core.outbox): work that must not be lost is recorded in the database
+# in the change's transaction, and run by these.
+
+
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS, soft_time_limit=5 * 60, time_limit=6 * 60)
+def run_pending_task(*, pk: int) -> bool:
+    """Run one recorded task, once its change has committed."""
+    from core import outbox
+
+    return outbox.run(pk)
+
+
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS, soft_time_limit=25 * 60, time_limit=30 * 60)
+def sweep_pending_tasks() -> int:
+    """Beat, every few minutes: run the recorded tasks that no worker has done (the broker
+    was down, a message was lost, a worker was killed)."""
+    from core import outbox
+
+    return outbox.sweep()

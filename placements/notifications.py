@@ -1,10 +1,12 @@
-"""Tell whoever acts next. The e-mail is sent by a Celery task enqueued on commit, so a
-rolled-back change sends nothing. E-mails carry IDs and a link, never a child's name."""
+"""Tell whoever acts next. The e-mail is recorded in the change's transaction and sent by
+a Celery task once it commits (core.outbox), so a rolled-back change sends nothing and a
+broker that is down delays the e-mail, never loses it. E-mails carry IDs and a link, never
+a child's name."""
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.urls import reverse
 
+from core import outbox
 from core.roles import Role
 from placements.models import Referral, ReferralStatus
 from placements.tasks import send_notification
@@ -46,9 +48,4 @@ def notify_next_actors(*, referral: Referral, status: str) -> None:
     _, what = NEXT_STEP[status]
     subject = f"Referral {referral.pk} {what}"
     path = reverse("referral-detail", args=[referral.pk])
-    # robust: the change is already committed, so a failure to send (SMTP down when tasks
-    # run eagerly, or the broker unreachable) is logged, never turned into an error page.
-    transaction.on_commit(
-        lambda: send_notification.delay(user_ids=user_ids, subject=subject, path=path),
-        robust=True,
-    )
+    outbox.enqueue(send_notification, user_ids=user_ids, subject=subject, path=path)

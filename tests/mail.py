@@ -2,6 +2,8 @@
 
 from django.core.mail.backends.base import BaseEmailBackend
 
+from core.models import PendingTask
+
 
 class RefusingEmailBackend(BaseEmailBackend):
     """Acts as an SMTP server that is down: every send is refused, and counted."""
@@ -16,3 +18,14 @@ class RefusingEmailBackend(BaseEmailBackend):
 
 
 REFUSING = "tests.mail.RefusingEmailBackend"
+
+
+def refused_and_kept(caplog) -> PendingTask:
+    """After a send was refused: the failure is logged with the task's name and the
+    error's class only, and the e-mail's task stays in the outbox for the sweep."""
+    assert RefusingEmailBackend.attempts >= 1
+    assert "Could not queue or run task core.tasks.run_pending_task" in caplog.text
+    assert "manager@example" not in caplog.text
+    (kept,) = PendingTask.objects.all()
+    assert (kept.last_error, kept.failures) == ("ConnectionRefusedError", 0)
+    return kept

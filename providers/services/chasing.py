@@ -10,9 +10,10 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, outbox
 from providers.models import SourcingInvitation, SourcingRequest
 from providers.services import audit_child
+from providers.tasks import send_provider_emails
 
 INV = SourcingInvitation.Status
 
@@ -66,6 +67,7 @@ def _claim_chase(pk: int, request_id: int, *, now: datetime.datetime) -> bool:
         return False
     _record("invitation.chase", pk, request_id, changes={"chased_at": [None, now]},
             reason="No answer at half the response time.")
+    outbox.enqueue(send_provider_emails, kind="chase", request_id=request_id, invitation_ids=[pk])
     return True
 
 

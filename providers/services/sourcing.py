@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, outbox
 from core.errors import ActionNotPermitted, InvalidInput, TransitionNotAllowed
 from core.roles import Role, has_role
 from providers import matching
@@ -47,12 +47,9 @@ ENDING_FIELDS = ("status", "closed_at", "outcome_note")
 
 
 def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
-    """E-mail providers once the change is committed; a rolled-back change sends nothing,
-    and a failure to queue (broker down) is logged, not turned into an error page."""
-    transaction.on_commit(
-        lambda: send_provider_emails.delay(kind=kind, request_id=request_id, service_ids=service_ids),
-        robust=True,
-    )
+    """E-mail providers once the change is committed (core.outbox): a rolled-back change
+    sends nothing, and a broker that is down delays the e-mails, never loses them."""
+    outbox.enqueue(send_provider_emails, kind=kind, request_id=request_id, service_ids=service_ids)
 
 
 def require_commissioner(by, *, action: str) -> None:

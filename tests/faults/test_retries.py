@@ -33,7 +33,15 @@ def our_tasks() -> list:
 def test_every_task_of_ours_is_found():
     names = {task.name for task in our_tasks()}
     assert {"placements.tasks.sweep_pending_rollups_task", "providers.tasks.send_provider_emails",
-            "panels.tasks.schedule_next_meetings"} <= names
+            "panels.tasks.schedule_next_meetings", "core.tasks.run_pending_task",
+            "core.tasks.sweep_pending_tasks"} <= names
+
+
+def test_beat_runs_both_sweeps_and_only_tasks_that_exist():
+    names = {task.name for task in our_tasks()}
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"core.tasks.sweep_pending_tasks",
+            "placements.tasks.sweep_pending_rollups_task"} <= scheduled <= names
 
 
 @pytest.mark.parametrize("task", our_tasks(), ids=lambda task: task.name)

@@ -179,14 +179,16 @@ def chase_emails(mailoutbox):
 
 
 def test_the_task_emails_one_chase_per_silent_provider_even_when_run_twice(
-    market, officer, request_sent, mailoutbox
+    market, officer, request_sent, mailoutbox, django_capture_on_commit_callbacks
 ):
     market_services.quote_record(by=officer, request=request_sent, service=market.far,
                                  quoted_weekly_price="800")
     make_half_time_pass(request_sent, hours=61)
 
-    first = chase_sourcing_invitations.delay().get()
-    second = chase_sourcing_invitations.delay().get()
+    # Each chase's e-mail is sent once its claim commits (core.outbox).
+    with django_capture_on_commit_callbacks(execute=True):
+        first = chase_sourcing_invitations.delay().get()
+        second = chase_sourcing_invitations.delay().get()
 
     assert first == {"chased": 2, "no_response": 0}
     assert second == {"chased": 0, "no_response": 0}

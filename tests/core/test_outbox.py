@@ -1,0 +1,120 @@
+"""core.outbox: a task recorded in the change's transaction, run once it commits, and
+swept if it was not; failures counted, transient errors not; a rolled-back change records
+nothing. The real Celery tasks, run in-process."""
+
+import io
+import logging
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import transaction
+
+from core import outbox
+from core.models import PendingTask
+from core.tasks import run_pending_task, sweep_pending_tasks
+from placements.tasks import send_notification
+from providers.tasks import send_provider_emails
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(email="manager@example.gov.uk")
+
+
+def notify(user, subject="Referral 7 awaits your endorsement") -> PendingTask:
+    return outbox.enqueue(send_notification, user_ids=[user.pk], subject=subject,
+                          path="/referrals/7/")
+
+
+def test_a_recorded_task_runs_once_its_change_commits_and_leaves_nothing(
+    manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            row = notify(manager)
+            assert mail.outbox == []  # nothing before the commit
+
+    assert [m.to for m in mail.outbox] == [["manager@example.gov.uk"]]
+    assert not PendingTask.objects.filter(pk=row.pk).exists()
+    # Its runner, queued twice or racing the sweep, finds nothing left to send.
+    assert run_pending_task.delay(pk=row.pk).get() is False
+    assert sweep_pending_tasks.delay().get() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_rolled_back_change_records_and_sends_nothing(
+    manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            notify(manager)
+            1 / 0  # noqa: B018
+
+    assert callbacks == []
+    assert not PendingTask.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_outside_a_transaction_is_refused(role_groups):
+    user = UserFactory()
+    with pytest.raises(RuntimeError, match="inside the change's transaction"):
+        notify(user)
+    assert not PendingTask.objects.exists()
+
+
+def test_the_sweep_sends_what_was_left_oldest_first(manager):
+    """Recorded, and the broker never took the runner (the on-commit publish never ran):
+    the sweep does it."""
+    first = notify(manager, subject="Referral 1 awaits your endorsement")
+    second = notify(manager, subject="Referral 2 awaits your endorsement")
+
+    assert sweep_pending_tasks.delay().get() == 2
+
+    assert [m.subject for m in mail.outbox] == [
+        "Referral 1 awaits your endorsement", "Referral 2 awaits your endorsement"]
+    assert not PendingTask.objects.filter(pk__in=[first.pk, second.pk]).exists()
+
+
+def test_a_failing_task_is_counted_and_set_aside_without_holding_up_the_others(
+    manager, caplog
+):
+    """An error that retrying will not mend (here the request does not exist) counts as a
+    failure; after MAX_FAILURES the sweep leaves the row for an administrator. A failure
+    never stops the rows behind it."""
+    caplog.set_level(logging.ERROR)
+    broken = outbox.enqueue(send_provider_emails, kind="request", request_id=999_999,
+                            service_ids=[1])
+    notify(manager)
+
+    assert sweep_pending_tasks.delay().get() == 1  # the good one
+    assert len(mail.outbox) == 1
+    broken.refresh_from_db()
+    assert (broken.failures, broken.last_error) == (1, "DoesNotExist")
+    assert broken.last_tried_at is not None
+    assert f"Pending task {broken.pk} failed (DoesNotExist)" in caplog.text
+
+    for _ in range(outbox.MAX_FAILURES - 1):
+        assert sweep_pending_tasks.delay().get() == 0
+    broken.refresh_from_db()
+    assert broken.failures == outbox.MAX_FAILURES
+    assert outbox.due() == []
+    sweep_pending_tasks.delay().get()
+    broken.refresh_from_db()
+    assert broken.failures == outbox.MAX_FAILURES  # left alone
+
+
+def test_the_command_runs_what_is_waiting_and_reports_what_was_set_aside(manager):
+    notify(manager)
+    PendingTask.objects.create(task="providers.tasks.send_provider_emails",
+                               kwargs={"kind": "request", "request_id": 999_999},
+                               failures=outbox.MAX_FAILURES, last_error="DoesNotExist")
+    out = io.StringIO()
+
+    call_command("run_pending_tasks", stdout=out)
+
+    assert len(mail.outbox) == 1
+    assert "Ran 1 pending task(s)." in out.getvalue()
+    assert "1 set aside after 5 failures" in out.getvalue()
