@@ -14,7 +14,6 @@ Children's names are never in these bodies (finance reads placements, not childr
 from decimal import ROUND_HALF_UP
 
 import django_filters
-from django import forms
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -31,6 +30,7 @@ from placements.api import ViewLoggedRetrieveMixin
 from placements.api_sourcing.common import IdRelatedField, validated
 from placements.models import Contribution, Placement, PlacementCost
 from placements.reference import ReasonPlaceChange
+from placements.selectors import IdFilter
 from placements.selectors_placements import PlacementFilter, placements_for_list
 from placements.services import placements as services
 from providers.models import MONEY, Service
@@ -269,11 +269,7 @@ class PlacementViewSet(mixins.ListModelMixin, ViewLoggedRetrieveMixin, viewsets.
 class ContributionFilter(django_filters.FilterSet):
     """Filters for /api/v1/contributions/."""
 
-    # A text box, not a <select>: the browsable API's filter form would list every
-    # placement, other teams' too (placements.selectors.referral_id_filter says more).
-    placement = django_filters.ModelChoiceFilter(
-        queryset=Placement.objects.all(), widget=forms.TextInput(attrs={"inputmode": "numeric"})
-    )
+    placement = IdFilter(label="Placement")
     funder = django_filters.ChoiceFilter(choices=Contribution.Funder.choices)
     active = django_filters.BooleanFilter(
         method="filter_active", label="Running today (started, and not yet ended)"

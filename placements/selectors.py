@@ -21,6 +21,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django_filters.widgets import BooleanWidget
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from core.forms import DateInput, GovukForm
 from core.models import Team
@@ -158,15 +160,31 @@ class AnyYesNo(BooleanWidget):
         self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
-def referral_id_filter(**kwargs) -> django_filters.ModelChoiceFilter:
-    """A referral by its ID, typed in a text box, never chosen from a <select>: DRF's
-    browsable API renders each list's filter form, and a select would list every
-    referral, each named by its child's local ID, to anyone who may read the list."""
-    return django_filters.ModelChoiceFilter(
-        queryset=Referral.objects.all(),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        **kwargs,
-    )
+# The largest ID a PostgreSQL bigint holds: a larger number is refused (400), never sent.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A record's system ID, typed in a text box. Any whole number in range is taken
+    without asking whether the record exists, so an ID the user may not see and one that
+    does not exist answer alike, with an empty list. Never a <select>: DRF's browsable API
+    renders each list's filter form, and a select would list every record, each named by
+    its child's local ID, to anyone who may read the list."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"})
+        )
+        super().__init__(*args, **kwargs)
+
+
+def referral_id_filter(**kwargs) -> IdFilter:
+    return IdFilter(**kwargs)
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -178,15 +196,13 @@ class ReferralFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         field_name="child__team", queryset=Team.objects.all(), label="Team", empty_label="Any"
     )
-    # A model choice, so a value that is not a child's ID (text, 1e30, too many digits) is
-    # a form error (400 in the API) rather than reaching the database. A text box, never a
-    # <select>: the list of every child's name is not for every user.
-    child = django_filters.ModelChoiceFilter(
+    # A value that is not a whole number in range (text, 1e30, too many digits) is a form
+    # error (400 in the API) rather than reaching the database.
+    child = IdFilter(
         field_name="child",
-        queryset=Child.objects.all(),
         label="Child (system ID)",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        error_messages={"invalid_choice": "Enter the system ID of a child, for example 42"},
+        error_messages={key: "Enter the system ID of a child, for example 42"
+                        for key in ("invalid", "min_value", "max_value")},
     )
     is_emergency = django_filters.BooleanFilter(label="Emergency", widget=AnyYesNo)
     created_after = django_filters.DateFilter(

@@ -12,7 +12,7 @@ from config.env import (
     require_secret_key,
 )
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, MIDDLEWARE
+from config.settings.base import DATABASES, MIDDLEWARE, REST_FRAMEWORK
 
 SECRET_KEY = require_secret_key("SECRET_KEY")
 DEBUG = False
@@ -26,6 +26,12 @@ SITE_URL = require_https_url("SITE_URL")  # links in e-mails
 CELERY_BROKER_URL = require_broker_url("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 EMAIL_BACKEND = require_delivering_email_backend("EMAIL_BACKEND")
+
+# The API answers in JSON only. DRF's browsable HTML pages, with their filter forms, are
+# for development; the OpenAPI schema and its documentation page stay.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL.")

@@ -218,3 +218,21 @@ def test_production_settings_pass_the_deployment_checklist():
         **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_api_answers_json_only_even_to_a_browser():
+    """No browsable API in production: its HTML pages and filter forms are for development."""
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    result = run_django(
+        "config.settings.production",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.test import Client;"
+        " c = Client(HTTP_HOST='placements.example.gov.uk');"
+        f" r = c.get('/api/v1/referrals/', HTTP_ACCEPT='{browser_accept}', secure=True);"
+        " print(r.status_code, r['Content-Type'], b'<html' in r.content)",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["401", "application/json", "False"]

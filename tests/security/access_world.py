@@ -9,13 +9,13 @@ also change nothing: `changed_tables` compares every table of our apps (the audi
 aside: reading a child's record is logged on purpose) with the world as built.
 """
 
-import contextlib
 import copy
 import dataclasses
 import datetime
 import hashlib
 from decimal import Decimal
 
+import pytest
 from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
@@ -264,12 +264,22 @@ def build_world() -> World:
     return world
 
 
-@contextlib.contextmanager
-def world_for_module(django_db_blocker):
+# A test module imports world_fixture and clients_fixture; its tests then ask for `world`
+# and `clients`, built once for the module.
+
+
+@pytest.fixture(scope="module", name="world")
+def world_fixture(django_db_setup, django_db_blocker):
     """The world, inside a transaction rolled back when the module's tests are done."""
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module", name="clients")
+def clients_fixture(world, django_db_blocker):
+    with django_db_blocker.unblock():
+        return clients_for(world)
 
 
 # --- Clients and requests -----------------------------------------------------------

@@ -29,7 +29,13 @@ from drf_spectacular.generators import SchemaGenerator
 
 from config.api import router as api_router
 from tests.security import routes
-from tests.security.access_world import PERSONAS, Answer, ask, clients_for, world_for_module
+from tests.security.access_world import (  # noqa: F401 (fixtures)
+    PERSONAS,
+    Answer,
+    ask,
+    clients_fixture,
+    world_fixture,
+)
 
 SKIPPED_PREFIXES = ("/admin/",)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -89,21 +95,6 @@ def api_operations() -> frozenset[str]:
         for method in operations
         if method.upper() in {"GET", "HEAD", "OPTIONS"} | UNSAFE
     )
-
-
-# --- The world --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with world_for_module(django_db_blocker) as built:
-        yield built
-
-
-@pytest.fixture(scope="module")
-def clients(world, django_db_blocker):
-    with django_db_blocker.unblock():
-        return clients_for(world)
 
 
 # --- Reading a row ----------------------------------------------------------------------

@@ -26,14 +26,14 @@ import pytest
 from django.urls import reverse
 
 from tests.security import routes
-from tests.security.access_world import (
+from tests.security.access_world import (  # noqa: F401 (fixtures)
     NORTH_CHILD_ID,
     NORTH_CHILD_SURNAME,
     SOUTH_CHILD_ID,
     UNREFERRED_CHILD_ID,
     ask,
-    clients_for,
-    world_for_module,
+    clients_fixture,
+    world_fixture,
 )
 from tests.security.test_access_matrix import UNSAFE, page_routes
 
@@ -43,18 +43,6 @@ FINANCE = "finance_manager"
 # An ID no object has.
 MISSING = 987654321
 CASE_PAGES = ("/children/<", "/referrals/<", "/placements/<")
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with world_for_module(django_db_blocker) as built:
-        yield built
-
-
-@pytest.fixture(scope="module")
-def clients(world, django_db_blocker):
-    with django_db_blocker.unblock():
-        return clients_for(world)
 
 
 # --- Pages -------------------------------------------------------------------------------
@@ -283,6 +271,26 @@ def test_filtering_for_norths_objects_finds_nothing(world, clients, persona, db)
         ("/api/v1/quotes/", {"sourcing_request": world.north_request.pk}),
     ]:
         assert _ids(client, path, **query) == set(), (path, query)
+
+
+@pytest.mark.parametrize("persona", SOUTH)
+def test_an_id_filter_answers_alike_for_a_hidden_record_and_a_missing_one(
+    world, clients, persona, db
+):
+    """No telling whether an ID exists: North's record and no record both give an empty
+    list, where a filter that looked the record up would refuse only the missing one."""
+    client = clients[persona]
+    for path, name, hidden in [
+        ("/api/v1/referrals/", "child", world.child.pk),
+        ("/api/v1/contributions/", "placement", world.placement.pk),
+        ("/api/v1/sourcing-requests/", "referral", world.chosen.pk),
+        ("/api/v1/quotes/", "referral", world.chosen.pk),
+    ]:
+        answers = [ask(client, "GET", f"{path}?{name}={pk}") for pk in (hidden, MISSING)]
+        assert [(a.status, json.loads(a.body)["results"]) for a in answers] == [(200, [])] * 2, (
+            path, name)
+        refused = ask(client, "GET", f"{path}?{name}=4{MISSING}0000000000")
+        assert refused.status == 400, (path, name)
 
 
 def test_the_search_does_find_the_child_for_its_own_team(world, clients, db):
