@@ -55,6 +55,11 @@ app.conf.beat_schedule = {
         "task": "core.tasks.sweep_pending_tasks",
         "schedule": crontab(minute="*/5"),
     },
+    # 02:30: forget sign-in records older than SIGN_IN_LOG_DAYS.
+    "trim-sign-in-logs": {
+        "task": "core.tasks.trim_sign_in_logs",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Monday 06:00: bring the weekly cost ledger up to date and snapshot budget positions.
     "weekly-cost-rollup": {
         "task": "placements.tasks.weekly_rollup_task",

@@ -82,3 +82,16 @@ def sweep_pending_tasks() -> int:
     from core import outbox
 
     return outbox.sweep()
+
+
+@shared_task(**RETRY_ON_TRANSIENT_ERRORS, soft_time_limit=5 * 60, time_limit=6 * 60)
+def trim_sign_in_logs() -> int:
+    """Nightly: forget sign-ins and failed sign-ins (usernames and addresses) older than
+    SIGN_IN_LOG_DAYS; returns how many records went. Lockouts in force are kept: axes
+    clears them itself once their cool-off has passed."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.conf import settings
+
+    days = settings.SIGN_IN_LOG_DAYS
+    return (AxesProxyHandler.reset_logs(age_days=days)
+            + AxesProxyHandler.reset_failure_logs(age_days=days))

@@ -246,6 +246,9 @@ AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip_address"
 # both, and leave out the browser's user agent.
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+# ... and only for SIGN_IN_LOG_DAYS: beat trims older sign-in records every night
+# (core.tasks.trim_sign_in_logs).
+SIGN_IN_LOG_DAYS = env_int("SIGN_IN_LOG_DAYS", 90, minimum=1)
 
 # Content Security Policy (django-csp): our own files only, no inline style, and inline
 # script only with the per-request nonce (base.html's js-enabled line).

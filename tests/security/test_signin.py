@@ -395,3 +395,25 @@ def test_createsuperuser_asks_again_for_a_weak_typed_password(monkeypatch, db):
 
     assert "This password is entirely numeric" in errors.getvalue()
     assert get_user_model().objects.get(username="root").check_password(STRONG)
+
+
+def test_the_nightly_task_forgets_old_sign_in_records(db, settings):
+    from axes.models import AccessFailureLog, AccessLog
+
+    from config.celery import app
+    from core.tasks import trim_sign_in_logs
+
+    settings.SIGN_IN_LOG_DAYS = 90
+    now = timezone.now()
+    for model in (AccessLog, AccessFailureLog):
+        for username, days in (("old", 91), ("recent", 89)):
+            record = model.objects.create(username=username, ip_address="192.0.2.1",
+                                          user_agent="", http_accept="", path_info="/sign-in/")
+            model.objects.filter(pk=record.pk).update(
+                attempt_time=now - datetime.timedelta(days=days))
+
+    assert trim_sign_in_logs.delay().get() == 2
+
+    for model in (AccessLog, AccessFailureLog):
+        assert list(model.objects.values_list("username", flat=True)) == ["recent"]
+    assert app.conf.beat_schedule["trim-sign-in-logs"]["task"] == "core.tasks.trim_sign_in_logs"
