@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core import outbox
 from core.models import AuditEvent, PendingTask, Team, User
 from core.roles import Role, has_role
 
@@ -67,6 +68,7 @@ class PendingTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     stays here has failed (its error's class is shown) or waits for the broker."""
 
     list_display = ["pk", "task", "created_at", "failures", "last_error", "last_tried_at"]
+    actions = ["retry"]
     list_filter = ["task", "last_error"]
     fields = ["task", "kwargs", "created_at", "failures", "last_error", "last_tried_at"]
     readonly_fields = fields
@@ -76,3 +78,9 @@ class PendingTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
+
+    @admin.action(description="Try the selected set-aside tasks again")
+    def retry(self, request, queryset):
+        count = outbox.retry(by=request.user, pks=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} set-aside task(s) will be tried at the next sweep, "
+                                   f"within 5 minutes.")

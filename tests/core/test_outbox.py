@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db import transaction
 
 from core import outbox
-from core.models import PendingTask
+from core.errors import ActionNotPermitted
+from core.models import AuditEvent, PendingTask
+from core.roles import Role
 from core.tasks import run_pending_task, sweep_pending_tasks
 from placements.tasks import send_notification
 from providers.tasks import send_provider_emails
@@ -118,3 +120,38 @@ def test_the_command_runs_what_is_waiting_and_reports_what_was_set_aside(manager
     assert len(mail.outbox) == 1
     assert "Ran 1 pending task(s)." in out.getvalue()
     assert "1 set aside after 5 failures" in out.getvalue()
+
+
+def test_an_administrator_sends_set_aside_tasks_round_again_from_the_admin(admin_client, manager):
+    set_aside = PendingTask.objects.create(
+        task="placements.tasks.send_notification", failures=outbox.MAX_FAILURES,
+        last_error="SMTPRecipientsRefused",
+        kwargs={"user_ids": [manager.pk], "subject": "Referral 9 awaits your endorsement",
+                "path": "/referrals/9/"})
+    waiting = notify(manager)  # not set aside: nothing to do for it
+    url = "/admin/core/pendingtask/"
+    listed = admin_client.get(url)
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 2
+
+    answer = admin_client.post(url, {"action": "retry",
+                                     "_selected_action": [set_aside.pk, waiting.pk]},
+                               follow=True)
+
+    assert "1 set-aside task(s) will be tried at the next sweep" in answer.content.decode()
+    set_aside.refresh_from_db()
+    assert set_aside.failures == 0 and outbox.due() == [set_aside.pk, waiting.pk]
+    (event,) = AuditEvent.objects.filter(action="pending_task.retry")
+    assert (event.object_id, event.changes) == (str(set_aside.pk), {"failures": [5, 0]})
+    assert sweep_pending_tasks.delay().get() == 2
+
+
+def test_only_an_administrator_may_retry_and_others_only_see_nothing(client, manager):
+    set_aside = PendingTask.objects.create(task="x", failures=outbox.MAX_FAILURES)
+    clerk = UserFactory(roles=[Role.FINANCE_MANAGER], is_staff=True)
+    with pytest.raises(ActionNotPermitted):
+        outbox.retry(by=clerk, pks=[set_aside.pk])
+    client.force_login(clerk)
+    assert client.get("/admin/core/pendingtask/").status_code == 403
+    set_aside.refresh_from_db()
+    assert set_aside.failures == outbox.MAX_FAILURES
+    assert not AuditEvent.objects.exists()
