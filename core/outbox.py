@@ -8,10 +8,12 @@ A claim skips rows another worker holds (SELECT … FOR UPDATE SKIP LOCKED on Po
 so the runner and the sweep never run one row at once. A task that has finished but whose
 transaction then fails to commit runs again: delivery is at least once.
 
-A transient error (core.tasks.TRANSIENT_ERRORS: SMTP or the database unreachable) leaves
-the row as it was, to be retried with backoff and swept again, however long the outage.
-Any other error is a failure: after MAX_FAILURES of them the sweep leaves the row alone
-for an administrator to look at (it stays in the admin).
+A transient error (core.tasks.is_transient: the mail server, the database or the broker
+unreachable, or a mail server saying "later") leaves the row as it was, to be retried with
+backoff and swept again, however long the outage. Any other error is a failure, a
+recipient the mail server refuses among them: after MAX_FAILURES of them the sweep leaves
+the row alone for an administrator to look at (it stays in the admin), and a failing row
+never holds up the rows behind it.
 """
 
 import logging
@@ -25,7 +27,7 @@ from core import audit
 from core.errors import ActionNotPermitted
 from core.models import PendingTask
 from core.roles import Role, has_role
-from core.tasks import TRANSIENT_ERRORS, publish_on_commit, run_pending_task
+from core.tasks import is_transient, publish_on_commit, run_pending_task
 
 logger = logging.getLogger(__name__)
 MAX_FAILURES = 5
@@ -61,7 +63,7 @@ def run(pk: int) -> bool:
 
 def _note_error(pk: int, error: Exception) -> None:
     changes = {"last_error": type(error).__name__[:100], "last_tried_at": timezone.now()}
-    if not isinstance(error, TRANSIENT_ERRORS):
+    if not is_transient(error):
         changes["failures"] = F("failures") + 1
     try:
         PendingTask.objects.filter(pk=pk).update(**changes)
@@ -87,9 +89,9 @@ def sweep() -> int:
     for pk in due():
         try:
             done += run(pk)
-        except TRANSIENT_ERRORS:
-            raise
         except Exception as error:
+            if is_transient(error):
+                raise
             logger.error("Pending task %s failed (%s); it stays pending.", pk, type(error).__name__)
     return done
 

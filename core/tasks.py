@@ -11,6 +11,7 @@ a periodic sweep: e-mails through core.outbox, the rollups through their own out
 """
 
 import logging
+import smtplib
 
 from celery import shared_task
 from django.db import InterfaceError, transaction
@@ -31,11 +32,33 @@ TRANSIENT_ERRORS = (
     OSError,
 )
 
+# ... but not a mail server's refusal of one message: its recipient, its sender or its
+# content. Those are socket errors too (smtplib's errors are OSErrors), yet sent again the
+# message is refused again, unless the server said "later" (a 4xx code: see is_transient).
+REFUSED_MESSAGE_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again later may succeed."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, REFUSED_MESSAGE_ERRORS):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
 # Task options: retry a transient failure with exponential backoff (2, 4, 8, … seconds,
 # capped at 5 minutes, each drawn at random below its cap so that retries from many
 # workers spread out), at most 5 times; then the task fails and is logged.
 RETRY_ON_TRANSIENT_ERRORS = {
     "autoretry_for": TRANSIENT_ERRORS,
+    # A refused message is left to the outbox (core.outbox), which retries only a 4xx.
+    "dont_autoretry_for": REFUSED_MESSAGE_ERRORS,
     "retry_backoff": 2,
     "retry_backoff_max": 5 * 60,
     "retry_jitter": True,

@@ -1,5 +1,8 @@
 """E-mail backends for tests that need sending to fail."""
 
+import smtplib
+
+from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
 from core.models import PendingTask
@@ -18,6 +21,28 @@ class RefusingEmailBackend(BaseEmailBackend):
 
 
 REFUSING = "tests.mail.RefusingEmailBackend"
+
+
+class PickyEmailBackend(locmem.EmailBackend):
+    """A mail server that refuses some recipients, as SMTP does, and delivers the rest
+    to django.core.mail.outbox: "bounce@…" for good (550), "later@…" for now (451).
+    Counts its refusals."""
+
+    refusals = 0
+
+    def send_messages(self, messages):
+        for message in messages:
+            for address in message.to:
+                if address.startswith(("bounce@", "later@")):
+                    type(self).refusals += 1
+                if address.startswith("bounce@"):
+                    raise smtplib.SMTPRecipientsRefused({address: (550, b"No such user")})
+                if address.startswith("later@"):
+                    raise smtplib.SMTPRecipientsRefused({address: (451, b"Try again later")})
+        return super().send_messages(messages)
+
+
+PICKY = "tests.mail.PickyEmailBackend"
 
 
 def refused_and_kept(caplog) -> PendingTask:

@@ -4,6 +4,7 @@ nothing. The real Celery tasks, run in-process."""
 
 import io
 import logging
+import smtplib
 
 import pytest
 from django.core import mail
@@ -14,10 +15,11 @@ from core import outbox
 from core.errors import ActionNotPermitted
 from core.models import AuditEvent, PendingTask
 from core.roles import Role
-from core.tasks import run_pending_task, sweep_pending_tasks
+from core.tasks import is_transient, run_pending_task, sweep_pending_tasks
 from placements.tasks import send_notification
 from providers.tasks import send_provider_emails
 from tests.factories import UserFactory
+from tests.mail import PICKY
 
 
 @pytest.fixture
@@ -155,3 +157,47 @@ def test_only_an_administrator_may_retry_and_others_only_see_nothing(client, man
     set_aside.refresh_from_db()
     assert set_aside.failures == outbox.MAX_FAILURES
     assert not AuditEvent.objects.exists()
+
+
+def test_a_refused_recipient_is_a_failure_and_holds_up_nobody(settings, manager, caplog):
+    """SMTP 550 for one address: sending again would be refused again, so it counts as
+    a failure (not an outage that stops the sweep), and the e-mails behind it go."""
+    settings.EMAIL_BACKEND = PICKY
+    bounced = notify(UserFactory(email="bounce@example.gov.uk"))
+    notify(manager)
+
+    assert sweep_pending_tasks.delay().get() == 1
+
+    assert [m.to for m in mail.outbox] == [["manager@example.gov.uk"]]
+    bounced.refresh_from_db()
+    assert (bounced.failures, bounced.last_error) == (1, "SMTPRecipientsRefused")
+    assert "bounce@" not in caplog.text
+
+
+def test_a_mail_server_saying_later_is_an_outage_not_a_failure(settings, manager):
+    """SMTP 451: the sweep stops (its task retries with backoff) and nothing is counted."""
+    settings.EMAIL_BACKEND = PICKY
+    later = notify(UserFactory(email="later@example.gov.uk"))
+    behind = notify(manager)
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        outbox.sweep()
+
+    later.refresh_from_db()
+    assert (later.failures, later.last_error) == (0, "SMTPRecipientsRefused")
+    assert PendingTask.objects.filter(pk=behind.pk).exists() and mail.outbox == []
+
+
+@pytest.mark.parametrize("error, transient", [
+    (ConnectionRefusedError(111, "refused"), True),
+    (smtplib.SMTPServerDisconnected("gone"), True),
+    (smtplib.SMTPAuthenticationError(535, b"bad credentials"), True),  # mend the settings
+    (smtplib.SMTPRecipientsRefused({"a@b": (550, b"no")}), False),
+    (smtplib.SMTPRecipientsRefused({"a@b": (452, b"full")}), True),
+    (smtplib.SMTPSenderRefused(553, b"not ours", "x@y"), False),
+    (smtplib.SMTPDataError(554, b"spam"), False),
+    (smtplib.SMTPDataError(421, b"busy"), True),
+    (ValueError("a bug"), False),
+])
+def test_what_counts_as_transient(error, transient):
+    assert is_transient(error) is transient

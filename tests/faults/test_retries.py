@@ -60,6 +60,23 @@ def test_the_policy_does_not_retry_mistakes():
         assert not issubclass(mistake, RETRY_ON_TRANSIENT_ERRORS["autoretry_for"])
 
 
+def test_a_task_does_not_retry_a_message_the_mail_server_refused(settings, role_groups):
+    """A refused recipient is an OSError, but retrying sends it into the same refusal: the
+    task fails at once and leaves it to the outbox, which counts it as a failure."""
+    import smtplib
+
+    from placements.tasks import send_notification
+    from tests.factories import UserFactory
+    from tests.mail import PICKY, PickyEmailBackend
+
+    settings.EMAIL_BACKEND = PICKY
+    PickyEmailBackend.refusals = 0
+    user = UserFactory(email="bounce@example.gov.uk")
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_notification.apply(kwargs={"user_ids": [user.pk], "subject": "s", "path": "/"})
+    assert PickyEmailBackend.refusals == 1  # tried once, not six times
+
+
 # --- one real retry --------------------------------------------------------------------------
 
 
