@@ -21,6 +21,11 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+class TryLater(Exception):
+    """Raised by the outbox's runner in place of a transient error, whose message may name
+    a person: its text gives the original error's class only (core.outbox)."""
+
+
 # Errors that say "try again later", not "this is wrong": a dropped or refused database
 # connection, a lock wait timed out, a deadlock or serialisation failure (all
 # OperationalError), the broker or Redis unreachable, a socket error (SMTP, network).
@@ -30,11 +35,14 @@ TRANSIENT_ERRORS = (
     BrokerOperationalError,
     RedisError,
     OSError,
+    TryLater,
 )
 
 # ... but not a mail server's refusal of one message: its recipient, its sender or its
-# content. Those are socket errors too (smtplib's errors are OSErrors), yet sent again the
-# message is refused again, unless the server said "later" (a 4xx code: see is_transient).
+# content. Those are socket errors too (smtplib's errors are OSErrors), yet they say
+# nothing of the other messages waiting, and a task that retried one at once would be
+# refused again. The outbox counts them as the message's failures and tries it again at
+# each sweep, a few times (a 4xx "later" often clears in minutes; a 5xx never will).
 REFUSED_MESSAGE_ERRORS = (
     smtplib.SMTPRecipientsRefused,
     smtplib.SMTPSenderRefused,
@@ -43,13 +51,8 @@ REFUSED_MESSAGE_ERRORS = (
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether trying again later may succeed."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(error, REFUSED_MESSAGE_ERRORS):
-        return 400 <= error.smtp_code < 500
-    return isinstance(error, TRANSIENT_ERRORS)
+    """Whether the error is an outage that trying again later may get past."""
+    return isinstance(error, TRANSIENT_ERRORS) and not isinstance(error, REFUSED_MESSAGE_ERRORS)
 
 
 # Task options: retry a transient failure with exponential backoff (2, 4, 8, … seconds,
@@ -57,7 +60,7 @@ def is_transient(error: BaseException) -> bool:
 # workers spread out), at most 5 times; then the task fails and is logged.
 RETRY_ON_TRANSIENT_ERRORS = {
     "autoretry_for": TRANSIENT_ERRORS,
-    # A refused message is left to the outbox (core.outbox), which retries only a 4xx.
+    # A refused message is left to the outbox (core.outbox), which tries it again later.
     "dont_autoretry_for": REFUSED_MESSAGE_ERRORS,
     "retry_backoff": 2,
     "retry_backoff_max": 5 * 60,

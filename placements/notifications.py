@@ -48,4 +48,5 @@ def notify_next_actors(*, referral: Referral, status: str) -> None:
     _, what = NEXT_STEP[status]
     subject = f"Referral {referral.pk} {what}"
     path = reverse("referral-detail", args=[referral.pk])
-    outbox.enqueue(send_notification, user_ids=user_ids, subject=subject, path=path)
+    for user_id in user_ids:  # one e-mail each: a refused address holds up nobody else
+        outbox.enqueue(send_notification, user_ids=[user_id], subject=subject, path=path)

@@ -76,13 +76,15 @@ def _outcome_emails(request, invitations) -> list[tuple]:
     return emails
 
 
-def _claim_outcomes(request) -> list[SourcingInvitation]:
-    """Each provider hears the outcome once, even if the task runs twice."""
+def _claim_outcomes(request, invitation_ids=None) -> list[SourcingInvitation]:
+    """Each provider hears the outcome once, even if the task runs twice. None: every
+    invitation of the request."""
     now = timezone.now()
     claimed = []
-    for invitation in request.invitations.filter(outcome_notified_at__isnull=True).select_related(
-        "service__provider"
-    ):
+    waiting = request.invitations.filter(outcome_notified_at__isnull=True)
+    if invitation_ids is not None:
+        waiting = waiting.filter(pk__in=invitation_ids)
+    for invitation in waiting.select_related("service__provider"):
         if SourcingInvitation.objects.filter(
             pk=invitation.pk, outcome_notified_at__isnull=True
         ).update(outcome_notified_at=now):
@@ -107,5 +109,5 @@ def provider_emails(*, kind: str, request_id: int, service_ids=None, invitation_
         # task's retry still tells every provider; a run at the same time waits on the
         # claimed rows and then finds them already told.
         with transaction.atomic():
-            return _send(_outcome_emails(request, _claim_outcomes(request)))
+            return _send(_outcome_emails(request, _claim_outcomes(request, invitation_ids)))
     raise ValueError(f"Unknown provider e-mail: {kind}")

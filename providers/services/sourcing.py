@@ -46,10 +46,16 @@ AGREEMENT_FIELDS = ("status", "agreed_weekly_price", "negotiated_saving", "agree
 ENDING_FIELDS = ("status", "closed_at", "outcome_note")
 
 
-def tell_providers(*, kind: str, request_id: int, service_ids=None) -> None:
+def tell_providers(*, kind: str, request_id: int, service_ids=(), invitation_ids=()) -> None:
     """E-mail providers once the change is committed (core.outbox): a rolled-back change
-    sends nothing, and a broker that is down delays the e-mails, never loses them."""
-    outbox.enqueue(send_provider_emails, kind=kind, request_id=request_id, service_ids=service_ids)
+    sends nothing, and a broker that is down delays the e-mails, never loses them. One
+    e-mail per service invited, so one refused address holds up nobody else's."""
+    for service_id in service_ids:
+        outbox.enqueue(send_provider_emails, kind=kind, request_id=request_id,
+                       service_ids=[service_id])
+    for invitation_id in invitation_ids:
+        outbox.enqueue(send_provider_emails, kind=kind, request_id=request_id,
+                       invitation_ids=[invitation_id])
 
 
 def require_commissioner(by, *, action: str) -> None:
@@ -421,7 +427,8 @@ def _close(request: SourcingRequest, *, by, note: str, except_quote: Quote | Non
     silent = request.invitations.filter(status=SourcingInvitation.Status.SENT)
     _mark_no_response(list(silent), by=by, request=request)
     _end(request, by=by, status=R.CLOSED, note=note)
-    tell_providers(kind="outcome", request_id=request.pk)
+    tell_providers(kind="outcome", request_id=request.pk,
+                   invitation_ids=list(request.invitations.values_list("pk", flat=True)))
 
 
 def _decline_all(quotes: list[Quote], *, by, request: SourcingRequest, reason: str) -> None:

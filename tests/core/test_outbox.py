@@ -14,12 +14,13 @@ from django.db import transaction
 from core import outbox
 from core.errors import ActionNotPermitted
 from core.models import AuditEvent, PendingTask
+from core.outbox import TaskFailed
 from core.roles import Role
-from core.tasks import is_transient, run_pending_task, sweep_pending_tasks
+from core.tasks import TryLater, is_transient, run_pending_task, sweep_pending_tasks
 from placements.tasks import send_notification
 from providers.tasks import send_provider_emails
 from tests.factories import UserFactory
-from tests.mail import PICKY
+from tests.mail import PICKY, REFUSING
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_the_command_runs_what_is_waiting_and_reports_what_was_set_aside(manager
 
     assert len(mail.outbox) == 1
     assert "Ran 1 pending task(s)." in out.getvalue()
-    assert "1 set aside after 5 failures" in out.getvalue()
+    assert f"1 set aside after {outbox.MAX_FAILURES} failures" in out.getvalue()
 
 
 def test_an_administrator_sends_set_aside_tasks_round_again_from_the_admin(admin_client, manager):
@@ -143,7 +144,8 @@ def test_an_administrator_sends_set_aside_tasks_round_again_from_the_admin(admin
     set_aside.refresh_from_db()
     assert set_aside.failures == 0 and outbox.due() == [set_aside.pk, waiting.pk]
     (event,) = AuditEvent.objects.filter(action="pending_task.retry")
-    assert (event.object_id, event.changes) == (str(set_aside.pk), {"failures": [5, 0]})
+    assert (event.object_id, event.changes) == (
+        str(set_aside.pk), {"failures": [outbox.MAX_FAILURES, 0]})
     assert sweep_pending_tasks.delay().get() == 2
 
 
@@ -174,18 +176,43 @@ def test_a_refused_recipient_is_a_failure_and_holds_up_nobody(settings, manager,
     assert "bounce@" not in caplog.text
 
 
-def test_a_mail_server_saying_later_is_an_outage_not_a_failure(settings, manager):
-    """SMTP 451: the sweep stops (its task retries with backoff) and nothing is counted."""
+def test_a_mail_server_saying_later_counts_against_that_email_only(settings, manager):
+    """SMTP 451 for one address (greylisting): that e-mail is tried again at the next
+    sweep, the ones behind it go now."""
     settings.EMAIL_BACKEND = PICKY
     later = notify(UserFactory(email="later@example.gov.uk"))
-    behind = notify(manager)
+    notify(manager)
 
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
+    assert outbox.sweep() == 1
+
+    assert [m.to for m in mail.outbox] == [["manager@example.gov.uk"]]
+    later.refresh_from_db()
+    assert (later.failures, later.last_error) == (1, "SMTPRecipientsRefused")
+    assert outbox.due() == [later.pk]
+
+
+def test_an_outage_stops_the_sweep_and_counts_against_nobody(settings, manager, caplog):
+    """The mail server unreachable: every e-mail would fail alike, so the sweep stops at
+    the first (its task retries with backoff) and no row is counted as failing. What it
+    raises names the error's class, never an address."""
+    settings.EMAIL_BACKEND = REFUSING
+    first, second = notify(manager), notify(manager)
+
+    with pytest.raises(TryLater, match=rf"Pending task {first.pk} failed \(ConnectionRefusedError\)"):
         outbox.sweep()
 
-    later.refresh_from_db()
-    assert (later.failures, later.last_error) == (0, "SMTPRecipientsRefused")
-    assert PendingTask.objects.filter(pk=behind.pk).exists() and mail.outbox == []
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.failures, first.last_error, second.last_error) == (
+        0, "ConnectionRefusedError", "")
+
+
+def test_an_unknown_task_is_a_failure_of_its_row(manager):
+    row = PendingTask.objects.create(task="placements.tasks.no_such_task", kwargs={})
+    with pytest.raises(TaskFailed, match="ImportError"):
+        outbox.run(row.pk)
+    row.refresh_from_db()
+    assert (row.failures, row.last_error) == (1, "ImportError")
 
 
 @pytest.mark.parametrize("error, transient", [
@@ -193,10 +220,11 @@ def test_a_mail_server_saying_later_is_an_outage_not_a_failure(settings, manager
     (smtplib.SMTPServerDisconnected("gone"), True),
     (smtplib.SMTPAuthenticationError(535, b"bad credentials"), True),  # mend the settings
     (smtplib.SMTPRecipientsRefused({"a@b": (550, b"no")}), False),
-    (smtplib.SMTPRecipientsRefused({"a@b": (452, b"full")}), True),
+    (smtplib.SMTPRecipientsRefused({"a@b": (452, b"full")}), False),
     (smtplib.SMTPSenderRefused(553, b"not ours", "x@y"), False),
     (smtplib.SMTPDataError(554, b"spam"), False),
-    (smtplib.SMTPDataError(421, b"busy"), True),
+    (smtplib.SMTPDataError(451, b"later"), False),
+    (TryLater("Pending task 1 failed (ConnectionRefusedError)"), True),
     (ValueError("a bug"), False),
 ])
 def test_what_counts_as_transient(error, transient):

@@ -68,8 +68,9 @@ def test_a_sent_sourcing_requests_emails_wait_for_the_worker(role_groups, person
     request = sent_request(market, by=officer, services=[market.good, market.spot])
 
     assert request.status == "sent" and mail.outbox == []
-    assert PendingTask.objects.filter(task="providers.tasks.send_provider_emails").count() == 1
-    assert sweep() == 1
+    # One e-mail per service, each its own row.
+    assert PendingTask.objects.filter(task="providers.tasks.send_provider_emails").count() == 2
+    assert sweep() == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["offers@framework.example",
                                                     "offers@spot.example"]
     assert all(request.reference in m.subject for m in mail.outbox)
